@@ -1,0 +1,24 @@
+//===- Bert.h - The bert float-graph dialect --------------------*- C++ -*-===//
+
+#ifndef BERTC_DIALECTS_BERT_IR_BERT_H
+#define BERTC_DIALECTS_BERT_IR_BERT_H
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Dialect.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "dialects/Bert/IR/BertOpsDialect.h.inc"
+
+#include "dialects/Bert/IR/BertEnums.h.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "dialects/Bert/IR/BertAttrs.h.inc"
+
+#define GET_OP_CLASSES
+#include "dialects/Bert/IR/BertOps.h.inc"
+
+#endif // BERTC_DIALECTS_BERT_IR_BERT_H

@@ -1,0 +1,140 @@
+//===- BertOps.td - Operations of the bert dialect ---------*- tablegen -*-===//
+
+#ifndef BERTC_DIALECTS_BERT_IR_BERTOPS_TD
+#define BERTC_DIALECTS_BERT_IR_BERTOPS_TD
+
+include "dialects/Bert/IR/BertDialect.td"
+include "dialects/Bert/IR/BertEnums.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+def Bert_F32Tensor : RankedTensorOf<[F32]>;
+def Bert_IdTensor : RankedTensorOf<[I32, I64]>;
+
+def Bert_EmbeddingOp : Bert_Op<"embedding", [Pure]> {
+  let summary = "gathers rows of an embedding table";
+  let description = [{
+    `result[i..., :] = table[ids[i...], :]` for a `[vocab, hidden]` table. Ids
+    outside `[0, vocab)` are an error that the lowered code reports at run
+    time; they are never read out of bounds.
+
+    ```mlir
+    %e = bert.embedding %table, %ids
+           : tensor<30522x768xf32>, tensor<1x128xi32> -> tensor<1x128x768xf32>
+    ```
+  }];
+  let arguments = (ins Bert_F32Tensor:$table, Bert_IdTensor:$ids);
+  let results = (outs Bert_F32Tensor:$output);
+  let assemblyFormat = [{
+    $table `,` $ids attr-dict `:` type($table) `,` type($ids) `->` type($output)
+  }];
+  let hasVerifier = 1;
+}
+
+def Bert_LinearOp : Bert_Op<"linear", [Pure]> {
+  let summary = "nn.Linear: x W^T + b over the last axis";
+  let description = [{
+    `result[..., n] = sum_k input[..., k] * weight[n, k] + bias[n]`, the weight
+    in PyTorch's `[out, in]` layout. The bias is optional.
+
+    ```mlir
+    %y = bert.linear %x, %w bias %b
+           : tensor<1x128x768xf32>, tensor<3072x768xf32>, tensor<3072xf32>
+           -> tensor<1x128x3072xf32>
+    ```
+  }];
+  let arguments = (ins Bert_F32Tensor:$input, Bert_F32Tensor:$weight,
+                       Optional<Bert_F32Tensor>:$bias);
+  let results = (outs Bert_F32Tensor:$output);
+  let assemblyFormat = [{
+    $input `,` $weight (`bias` $bias^)? attr-dict `:` type($input) `,`
+    type($weight) (`,` type($bias)^)? `->` type($output)
+  }];
+  let hasVerifier = 1;
+}
+
+def Bert_LayerNormOp : Bert_Op<"layer_norm", [Pure,
+    AllTypesMatch<["input", "output"]>, AllTypesMatch<["gamma", "beta"]>]> {
+  let summary = "layer normalisation over the last axis";
+  let description = [{
+    `(x - mean) / sqrt(var + epsilon) * gamma + beta`, with mean and biased
+    variance over the last axis (torch.nn.LayerNorm); `epsilon` comes from the
+    model's `layer_norm_eps`.
+
+    ```mlir
+    %y = bert.layer_norm %x, %gamma, %beta epsilon(1.0e-12)
+           : tensor<1x128x768xf32>, tensor<768xf32>
+    ```
+  }];
+  let arguments = (ins Bert_F32Tensor:$input, Bert_F32Tensor:$gamma,
+                       Bert_F32Tensor:$beta, F32Attr:$epsilon);
+  let results = (outs Bert_F32Tensor:$output);
+  let assemblyFormat = [{
+    $input `,` $gamma `,` $beta `epsilon` `(` $epsilon `)` attr-dict `:`
+    type($input) `,` type($gamma)
+  }];
+  let hasVerifier = 1;
+}
+
+def Bert_GeluOp : Bert_Op<"gelu", [Pure, SameOperandsAndResultType]> {
+  let summary = "the GELU activation";
+  let description = [{
+    Elementwise GELU, the erf form by default (BERT's `hidden_act = "gelu"`),
+    the tanh approximation as an option.
+
+    ```mlir
+    %y = bert.gelu %x : tensor<1x128x3072xf32>
+    %z = bert.gelu %x approximation(tanh) : tensor<1x128x3072xf32>
+    ```
+  }];
+  let arguments = (ins Bert_F32Tensor:$input,
+      DefaultValuedAttr<Bert_GeluApproximationAttr,
+                        "GeluApproximation::Erf">:$approximation);
+  let results = (outs Bert_F32Tensor:$output);
+  let assemblyFormat = [{
+    $input (`approximation` `(` $approximation^ `)`)? attr-dict `:` type($input)
+  }];
+}
+
+def Bert_SoftmaxOp : Bert_Op<"softmax", [Pure, SameOperandsAndResultType]> {
+  let summary = "softmax over the last axis";
+  let description = [{
+    `exp(x - max) / sum(exp(x - max))` over the last axis.
+
+    ```mlir
+    %p = bert.softmax %scores : tensor<1x12x128x128xf32>
+    ```
+  }];
+  let arguments = (ins Bert_F32Tensor:$input);
+  let results = (outs Bert_F32Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
+def Bert_AttentionOp : Bert_Op<"attention", [Pure,
+    AllTypesMatch<["query", "key", "value", "output"]>]> {
+  let summary = "BERT's multi-head scaled dot-product attention";
+  let description = [{
+    Splits the hidden axis of `[batch, seq, hidden]` query, key and value into
+    `heads` heads of `hidden / heads`, computes per head
+    `softmax(Q K^T / sqrt(d) + (1 - mask) * -10000) V` and concatenates the
+    heads. `mask` (`[batch, seq]`, 1 for tokens and 0 for padding) is
+    optional; without it no key is masked.
+
+    ```mlir
+    %c = bert.attention %q, %k, %v mask %m heads(12)
+           : tensor<1x128x768xf32>, tensor<1x128xf32>
+    ```
+  }];
+  let arguments = (ins Bert_F32Tensor:$query, Bert_F32Tensor:$key,
+                       Bert_F32Tensor:$value, Optional<Bert_F32Tensor>:$mask,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$heads);
+  let results = (outs Bert_F32Tensor:$output);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value (`mask` $mask^)? `heads` `(` $heads `)`
+    attr-dict `:` type($query) (`,` type($mask)^)?
+  }];
+  let hasVerifier = 1;
+}
+
+#endif // BERTC_DIALECTS_BERT_IR_BERTOPS_TD
