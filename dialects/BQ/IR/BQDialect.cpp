@@ -2,8 +2,6 @@
 
 #include "dialects/BQ/IR/BQ.h"
 
-#include "bertc/Support/EnumKeyword.h"
-
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -23,15 +21,6 @@ using namespace bertc::bq;
 #include "dialects/BQ/IR/BQAttrs.cpp.inc"
 
 #include "dialects/BQ/IR/BQInterfaces.cpp.inc"
-
-BERTC_DEFINE_ENUM_KEYWORD_FORMAT(SignZeroPolicyAttr, SignZeroPolicy,
-                                 "sign(0) policy")
-BERTC_DEFINE_ENUM_KEYWORD_FORMAT(BinarizeFormAttr, BinarizeForm,
-                                 "binarize form")
-BERTC_DEFINE_ENUM_KEYWORD_FORMAT(SteWindowAttr, SteWindow, "STE window")
-BERTC_DEFINE_ENUM_KEYWORD_FORMAT(BoolRuleAttr, BoolRule, "bool rule")
-BERTC_DEFINE_ENUM_KEYWORD_FORMAT(PackRuleAttr, PackRule, "pack rule")
-BERTC_DEFINE_ENUM_KEYWORD_FORMAT(BitEncodingAttr, BitEncoding, "bit encoding")
 
 void BQDialect::initialize() {
   addAttributes<

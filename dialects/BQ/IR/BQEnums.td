@@ -11,13 +11,13 @@
 include "dialects/BQ/IR/BQDialect.td"
 include "mlir/IR/EnumAttr.td"
 
-/// Enum attributes print as a bare keyword inside op formats
-/// (`zero(plus_one)`); the printer is BERTC_DEFINE_ENUM_KEYWORD_FORMAT, since
-/// the generated one for `$value` adds a leading space.
+/// Enum attributes use the `<value>` format, so they print as
+/// `#bq.window<strict>` on their own and as `window<strict>` in op formats
+/// (the idiom of arith's `fastmath<fast>`; the default `$value` format prints
+/// `window( strict)` in op formats).
 class BQ_EnumAttr<EnumAttrInfo info, string name> :
     EnumAttr<BQ_Dialect, info, name> {
-  let assemblyFormat = ?;
-  let hasCustomAssemblyFormat = 1;
+  let assemblyFormat = "`<` $value `>`";
 }
 
 def BQ_SignZeroPolicy : I32EnumAttr<"SignZeroPolicy",

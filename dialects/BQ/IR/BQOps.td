@@ -150,9 +150,9 @@ def BQ_BinarizeOp : BQ_Op<"binarize", [Pure, SameOperandsAndResultType,
     A constant input folds: this is how weights are binarized at compile time.
 
     ```mlir
-    %b = bq.binarize activation %x : tensor<2x64xf32>
-    %w = bq.binarize weight %w0 zero(plus_one) : tensor<8x64xf32>
-    %q = bq.binarize activation %x window(strict) : tensor<2x64xf32>
+    %b = bq.binarize %x form<activation> : tensor<2x64xf32>
+    %w = bq.binarize %w0 form<weight> zero<plus_one> : tensor<8x64xf32>
+    %q = bq.binarize %x form<activation> window<strict> : tensor<2x64xf32>
     ```
   }];
   let arguments = (ins BQ_F32Tensor:$input, BQ_BinarizeFormAttr:$form,
@@ -160,7 +160,7 @@ def BQ_BinarizeOp : BQ_Op<"binarize", [Pure, SameOperandsAndResultType,
       DefaultValuedAttr<BQ_SteWindowAttr, "SteWindow::Inclusive">:$window);
   let results = (outs BQ_F32Tensor:$output);
   let assemblyFormat = [{
-    $form $input (`zero` `(` $zero^ `)`)? (`window` `(` $window^ `)`)?
+    $input `form` `` $form (`zero` `` $zero^)? (`window` `` $window^)?
     attr-dict `:` type($input)
   }];
   let hasVerifier = 1;
@@ -171,16 +171,16 @@ def BQ_BoolOp : BQ_Op<"bool", [Pure, SameOperandsAndResultType,
     DeclareOpInterfaceMethods<BQ_StraightThroughGradientOpInterface>]> {
   let summary = "Bi-Attention's {0,1} binarization of the scores";
   let description = [{
-    `1{x > 0}` (`rule(gt)`, the official code's ZMeanBinaryQuantizer, the
-    default) or `1{x >= 0}` (`rule(ge)`, the paper), as f32 0.0 / 1.0. It
+    `1{x > 0}` (`rule<gt>`, the official code's ZMeanBinaryQuantizer, the
+    default) or `1{x >= 0}` (`rule<ge>`, the paper), as f32 0.0 / 1.0. It
     replaces softmax in BiBERT's attention.
 
-    Gradient: `g * 1{|x| < 1}` (`window(strict)`, the code, the default) or
-    `g * 1{|x| <= 1}` (`window(inclusive)`, the paper).
+    Gradient: `g * 1{|x| < 1}` (`window<strict>`, the code, the default) or
+    `g * 1{|x| <= 1}` (`window<inclusive>`, the paper).
 
     ```mlir
     %a = bq.bool %scores : tensor<2x4x16x16xf32>
-    %p = bq.bool %scores rule(ge) window(inclusive) : tensor<16x16xf32>
+    %p = bq.bool %scores rule<ge> window<inclusive> : tensor<16x16xf32>
     ```
   }];
   let arguments = (ins BQ_F32Tensor:$input,
@@ -188,7 +188,7 @@ def BQ_BoolOp : BQ_Op<"bool", [Pure, SameOperandsAndResultType,
       DefaultValuedAttr<BQ_SteWindowAttr, "SteWindow::Strict">:$window);
   let results = (outs BQ_F32Tensor:$output);
   let assemblyFormat = [{
-    $input (`rule` `(` $rule^ `)`)? (`window` `(` $window^ `)`)?
+    $input (`rule` `` $rule^)? (`window` `` $window^)?
     attr-dict `:` type($input)
   }];
   let hasFolder = 1;
@@ -203,8 +203,8 @@ def BQ_PackBitsOp : BQ_Op<"pack_bits", [Pure]> {
   let description = [{
     `[..., K]` values become `[..., ceil(K / 64)]` i64 words: element `k` is
     bit `k % 64` of word `k / 64`, padding bits are 0. A value becomes bit 1
-    where it is `> 0` (`rule(positive)`, the default: {-1,+1} and {0,1} pack
-    exactly) or `>= 0` (`rule(nonnegative)`: sign(0) packs as +1).
+    where it is `> 0` (`rule<positive>`, the default: {-1,+1} and {0,1} pack
+    exactly) or `>= 0` (`rule<nonnegative>`: sign(0) packs as +1).
 
     ```mlir
     %p = bq.pack_bits %x : tensor<4x100xf32> -> tensor<4x2xi64>
@@ -214,7 +214,7 @@ def BQ_PackBitsOp : BQ_Op<"pack_bits", [Pure]> {
       DefaultValuedAttr<BQ_PackRuleAttr, "PackRule::Positive">:$rule);
   let results = (outs BQ_PackedTensor:$output);
   let assemblyFormat = [{
-    $input (`rule` `(` $rule^ `)`)? attr-dict `:` type($input) `->` type($output)
+    $input (`rule` `` $rule^)? attr-dict `:` type($input) `->` type($output)
   }];
   let hasVerifier = 1;
   let hasFolder = 1;
@@ -225,19 +225,19 @@ def BQ_UnpackBitsOp : BQ_Op<"unpack_bits", [Pure]> {
   let description = [{
     The inverse of `bq.pack_bits` along the last axis: `[..., W]` words become
     `[..., K]` values with `W = ceil(K / 64)`; bit 1 becomes +1 and bit 0
-    becomes -1 (`encoding(sign)`, the default) or 1 and 0
-    (`encoding(boolean)`).
+    becomes -1 (`encoding<sign>`, the default) or 1 and 0
+    (`encoding<boolean>`).
 
     ```mlir
     %x = bq.unpack_bits %p : tensor<4x2xi64> -> tensor<4x100xf32>
-    %m = bq.unpack_bits %p encoding(boolean) : tensor<4x2xi64> -> tensor<4x100xf32>
+    %m = bq.unpack_bits %p encoding<boolean> : tensor<4x2xi64> -> tensor<4x100xf32>
     ```
   }];
   let arguments = (ins BQ_PackedTensor:$input,
       DefaultValuedAttr<BQ_BitEncodingAttr, "BitEncoding::Sign">:$encoding);
   let results = (outs BQ_PackableTensor:$output);
   let assemblyFormat = [{
-    $input (`encoding` `(` $encoding^ `)`)? attr-dict `:` type($input) `->` type($output)
+    $input (`encoding` `` $encoding^)? attr-dict `:` type($input) `->` type($output)
   }];
   let hasVerifier = 1;
   let hasFolder = 1;

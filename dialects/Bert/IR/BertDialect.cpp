@@ -2,8 +2,6 @@
 
 #include "dialects/Bert/IR/Bert.h"
 
-#include "bertc/Support/EnumKeyword.h"
-
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -21,8 +19,6 @@ using namespace bertc::bert;
 #define GET_OP_CLASSES
 #include "dialects/Bert/IR/BertOps.cpp.inc"
 
-BERTC_DEFINE_ENUM_KEYWORD_FORMAT(GeluApproximationAttr, GeluApproximation,
-                                 "GELU approximation")
 
 void BertDialect::initialize() {
   addAttributes<

@@ -20,9 +20,7 @@ def Bert_GeluApproximation : I32EnumAttr<"GeluApproximation",
 }
 def Bert_GeluApproximationAttr :
     EnumAttr<Bert_Dialect, Bert_GeluApproximation, "gelu"> {
-  // A bare keyword: see BERTC_DEFINE_ENUM_KEYWORD_FORMAT.
-  let assemblyFormat = ?;
-  let hasCustomAssemblyFormat = 1;
+  let assemblyFormat = "`<` $value `>`"; // prints approximation<tanh>
 }
 
 #endif // BERTC_DIALECTS_BERT_IR_BERTENUMS_TD

@@ -84,7 +84,7 @@ def Bert_GeluOp : Bert_Op<"gelu", [Pure, SameOperandsAndResultType]> {
 
     ```mlir
     %y = bert.gelu %x : tensor<1x128x3072xf32>
-    %z = bert.gelu %x approximation(tanh) : tensor<1x128x3072xf32>
+    %z = bert.gelu %x approximation<tanh> : tensor<1x128x3072xf32>
     ```
   }];
   let arguments = (ins Bert_F32Tensor:$input,
@@ -92,7 +92,7 @@ def Bert_GeluOp : Bert_Op<"gelu", [Pure, SameOperandsAndResultType]> {
                         "GeluApproximation::Erf">:$approximation);
   let results = (outs Bert_F32Tensor:$output);
   let assemblyFormat = [{
-    $input (`approximation` `(` $approximation^ `)`)? attr-dict `:` type($input)
+    $input (`approximation` `` $approximation^)? attr-dict `:` type($input)
   }];
 }
 
