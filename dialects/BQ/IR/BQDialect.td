@@ -44,6 +44,8 @@ def BQ_Dialect : Dialect {
     "::mlir::tensor::TensorDialect"
   ];
   let hasConstantMaterializer = 1;
+  // quant.scast of a bq.constant: see BQFolds.cpp.
+  let hasCanonicalizer = 1;
   let useDefaultAttributePrinterParser = 1;
 }
 

@@ -184,6 +184,30 @@ struct DequantizeOfQuantizeToFakeQuant : OpRewritePattern<DequantizeOp> {
 };
 } // namespace
 
+namespace {
+/// quant.scast of a bq.constant to its storage type is the storage constant
+/// itself: the int8 kernels take plain i8 weights.
+struct StorageCastOfConstant : OpRewritePattern<quant::StorageCastOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(quant::StorageCastOp op,
+                                PatternRewriter &rewriter) const override {
+    auto constant = op.getInput().getDefiningOp<ConstantOp>();
+    if (!constant)
+      return rewriter.notifyMatchFailure(op, "input is not a bq.constant");
+    auto value = dyn_cast<TypedAttr>(constant.getValue());
+    if (!value || value.getType() != op.getType())
+      return rewriter.notifyMatchFailure(op, "not a cast to the storage type");
+    rewriter.replaceOpWithNewOp<arith::ConstantOp>(op, value);
+    return success();
+  }
+};
+} // namespace
+
+void BQDialect::getCanonicalizationPatterns(RewritePatternSet &results) const {
+  results.add<StorageCastOfConstant>(getContext());
+}
+
 void DequantizeOp::getCanonicalizationPatterns(RewritePatternSet &results,
                                                MLIRContext *context) {
   results.add<DequantizeOfQuantizeToFakeQuant>(context);

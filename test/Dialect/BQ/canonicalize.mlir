@@ -38,6 +38,26 @@ func.func @dequantize_constant() -> tensor<2xf32> {
 
 // -----
 
+// The int8 kernels take plain storage constants.
+// CHECK-LABEL: func.func @storage_cast_of_constant
+// CHECK: %[[C:.*]] = arith.constant dense<[2, -127]> : tensor<2xi8>
+// CHECK-NOT: quant.scast
+// CHECK: return %[[C]]
+func.func @storage_cast_of_constant() -> tensor<2xi8> {
+  %c = bq.constant dense<[2, -127]> : tensor<2xi8> -> tensor<2x!quant.uniform<i8<-127:127>:f32, 0.5>>
+  %i = quant.scast %c : tensor<2x!quant.uniform<i8<-127:127>:f32, 0.5>> to tensor<2xi8>
+  return %i : tensor<2xi8>
+}
+
+// CHECK-LABEL: func.func @storage_cast_of_argument
+// CHECK: quant.scast
+func.func @storage_cast_of_argument(%q: tensor<2x!quant.uniform<i8<-127:127>:f32, 0.5>>) -> tensor<2xi8> {
+  %i = quant.scast %q : tensor<2x!quant.uniform<i8<-127:127>:f32, 0.5>> to tensor<2xi8>
+  return %i : tensor<2xi8>
+}
+
+// -----
+
 // quantize(dequantize(q)) of one 8-bit type is exact: it folds to q.
 // CHECK-LABEL: func.func @quantize_of_dequantize
 // CHECK-SAME: (%[[Q:.*]]: tensor
