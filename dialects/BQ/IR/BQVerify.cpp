@@ -12,6 +12,7 @@
 #include "bertc/Support/QuantMath.h"
 
 #include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/TypeUtilities.h"
 
 #include <cmath>
 
@@ -129,12 +130,7 @@ static LogicalResult verifyShapeMatches(EmitErrorFn emitError,
                                         StringRef what,
                                         ArrayRef<int64_t> expected,
                                         ArrayRef<int64_t> actual) {
-  bool matches = expected.size() == actual.size() &&
-                 llvm::all_of(llvm::zip(expected, actual), [](auto pair) {
-                   return areCompatibleSizes(std::get<0>(pair),
-                                             std::get<1>(pair));
-                 });
-  if (!matches)
+  if (failed(verifyCompatibleShape(expected, actual)))
     return emitError() << what << " must have shape " << formatShape(expected)
                        << ", got " << formatShape(actual);
   return success();
@@ -149,24 +145,29 @@ static quant::UniformQuantizedType getQuantElement(Type type) {
       cast<RankedTensorType>(type).getElementType());
 }
 
-LogicalResult QuantizeOp::verify() {
-  auto emitErr = [&] { return emitOpError(); };
-  if (failed(verifyShapeMatches(emitErr, "result",
-                                getInput().getType().getShape(),
-                                getOutput().getType().getShape())))
+/// quantize and dequantize: the result has the input's shape, and the
+/// quantized element type is symmetric over the float element type.
+static LogicalResult verifyQuantizationCast(Operation *op,
+                                            RankedTensorType floatType,
+                                            RankedTensorType quantizedType) {
+  auto emitErr = [&] { return op->emitOpError(); };
+  auto inputType = cast<RankedTensorType>(op->getOperand(0).getType());
+  auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
+  if (failed(verifyShapeMatches(emitErr, "result", inputType.getShape(),
+                                resultType.getShape())))
     return failure();
-  return verifySymmetricQuantType(emitErr, getQuantElement(getOutput().getType()),
-                                  getInput().getType().getElementType());
+  return verifySymmetricQuantType(emitErr, getQuantElement(quantizedType),
+                                  floatType.getElementType());
+}
+
+LogicalResult QuantizeOp::verify() {
+  return verifyQuantizationCast(*this, getInput().getType(),
+                                getOutput().getType());
 }
 
 LogicalResult DequantizeOp::verify() {
-  auto emitErr = [&] { return emitOpError(); };
-  if (failed(verifyShapeMatches(emitErr, "result",
-                                getInput().getType().getShape(),
-                                getOutput().getType().getShape())))
-    return failure();
-  return verifySymmetricQuantType(emitErr, getQuantElement(getInput().getType()),
-                                  getOutput().getType().getElementType());
+  return verifyQuantizationCast(*this, getOutput().getType(),
+                                getInput().getType());
 }
 
 LogicalResult ConstantOp::verify() {

@@ -6,18 +6,17 @@
 
 #include "dialects/Bert/IR/Bert.h"
 
+#include "mlir/IR/TypeUtilities.h"
+
 using namespace mlir;
 using namespace bertc::bert;
 
-static bool compatible(int64_t a, int64_t b) {
-  return a == b || ShapedType::isDynamic(a) || ShapedType::isDynamic(b);
+static bool compatibleShapes(ArrayRef<int64_t> a, ArrayRef<int64_t> b) {
+  return succeeded(verifyCompatibleShape(a, b));
 }
 
-static bool compatibleShapes(ArrayRef<int64_t> a, ArrayRef<int64_t> b) {
-  return a.size() == b.size() &&
-         llvm::all_of(llvm::zip(a, b), [](auto pair) {
-           return compatible(std::get<0>(pair), std::get<1>(pair));
-         });
+static bool compatible(int64_t a, int64_t b) {
+  return compatibleShapes({a}, {b});
 }
 
 LogicalResult EmbeddingOp::verify() {
