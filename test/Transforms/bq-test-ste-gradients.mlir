@@ -19,9 +19,9 @@ func.func @fake_quant(%x: tensor<4xf32>, %s: f32, %dy: tensor<4xf32>) -> tensor<
 // CHECK: %[[G:.*]] = linalg.generic {{.*}} ins(%[[X]], %[[DY]] : tensor<2x8xf32>, tensor<2x8xf32>)
 // CHECK-NEXT: ^bb0(%[[IN:.*]]: f32, %[[GIN:.*]]: f32, %{{.*}}: f32):
 // CHECK-NEXT: %[[ABS:.*]] = math.absf %[[IN]] : f32
-// CHECK-DAG: %[[ONE:.*]] = arith.constant 1.000000e+00 : f32
-// CHECK-DAG: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK: %[[ONE:.*]] = arith.constant 1.000000e+00 : f32
 // CHECK: %[[INSIDE:.*]] = arith.cmpf ole, %[[ABS]], %[[ONE]] : f32
+// CHECK: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
 // CHECK: %[[SEL:.*]] = arith.select %[[INSIDE]], %[[GIN]], %[[ZERO]] : f32
 // CHECK: linalg.yield %[[SEL]]
 // CHECK: return %[[G]]

@@ -1,0 +1,58 @@
+//===- LinalgBuilders.h - Small builders for linalg on tensors --*- C++ -*-===//
+//
+// The few shapes of linalg.generic that bertc's lowerings and gradient rules
+// need: elementwise maps, reductions over the last axis, and elementwise maps
+// that read one value per row. All work on ranked tensors with dynamic sizes.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef BERTC_UTILS_LINALGBUILDERS_H
+#define BERTC_UTILS_LINALGBUILDERS_H
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Value.h"
+
+namespace bertc {
+
+/// Computes one scalar from the scalar arguments of a linalg body.
+using ScalarBody = llvm::function_ref<mlir::Value(
+    mlir::OpBuilder &, mlir::Location, mlir::ValueRange)>;
+
+/// An empty tensor with `like`'s sizes and `elementType`.
+mlir::Value buildEmptyLike(mlir::OpBuilder &builder, mlir::Location loc,
+                           mlir::Value like, mlir::Type elementType);
+
+/// A tensor of `like`'s shape (minus `dropTrailing` trailing axes) filled
+/// with `value`.
+mlir::Value buildFilled(mlir::OpBuilder &builder, mlir::Location loc,
+                        mlir::Value like, unsigned dropTrailing,
+                        mlir::Value value);
+
+/// body(inputs...) elementwise over same-shaped tensors; the result has the
+/// first input's shape and `resultElement` (default: its element type).
+mlir::Value buildElementwise(mlir::OpBuilder &builder, mlir::Location loc,
+                             mlir::ValueRange inputs, ScalarBody body,
+                             mlir::Type resultElement = {});
+
+/// Reduces the last axis of `input` [..., N] to [...]: the accumulator starts
+/// at `init` and becomes combine(value, accumulator).
+mlir::Value buildLastAxisReduction(mlir::OpBuilder &builder,
+                                   mlir::Location loc, mlir::Value input,
+                                   mlir::Value init, ScalarBody combine);
+
+/// body(x, row values...) elementwise over `input` [..., N], where each of
+/// `rowValues` is a [...] tensor read once per row.
+mlir::Value buildRowwise(mlir::OpBuilder &builder, mlir::Location loc,
+                         mlir::Value input, mlir::ValueRange rowValues,
+                         ScalarBody body);
+
+/// The size of the last axis of `input` as an f32 value.
+mlir::Value buildLastAxisSizeF32(mlir::OpBuilder &builder, mlir::Location loc,
+                                 mlir::Value input);
+
+/// An f32 constant.
+mlir::Value buildF32(mlir::OpBuilder &builder, mlir::Location loc, float value);
+
+} // namespace bertc
+
+#endif // BERTC_UTILS_LINALGBUILDERS_H

@@ -1,0 +1,112 @@
+//===- LinalgBuilders.cpp - Small builders for linalg on tensors ----------===//
+
+#include "bertc/Utils/LinalgBuilders.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/AffineMap.h"
+
+using namespace mlir;
+using bertc::ScalarBody;
+
+Value bertc::buildF32(OpBuilder &builder, Location loc, float value) {
+  return arith::ConstantOp::create(builder, loc, builder.getF32FloatAttr(value));
+}
+
+Value bertc::buildEmptyLike(OpBuilder &builder, Location loc, Value like,
+                            Type elementType) {
+  return tensor::EmptyOp::create(builder, loc,
+                                 tensor::getMixedSizes(builder, loc, like),
+                                 elementType);
+}
+
+Value bertc::buildFilled(OpBuilder &builder, Location loc, Value like,
+                         unsigned dropTrailing, Value value) {
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(builder, loc, like);
+  sizes.resize(sizes.size() - dropTrailing);
+  Value empty = tensor::EmptyOp::create(builder, loc, sizes, value.getType());
+  return linalg::FillOp::create(builder, loc, ValueRange{value},
+                                ValueRange{empty})
+      .getResult(0);
+}
+
+/// A linalg.generic whose body computes `body(inputs)` and yields it.
+static Value buildGeneric(OpBuilder &builder, Location loc, ValueRange inputs,
+                          Value init, ArrayRef<AffineMap> maps,
+                          ArrayRef<utils::IteratorType> iterators,
+                          ScalarBody body) {
+  auto generic = linalg::GenericOp::create(
+      builder, loc, TypeRange{init.getType()}, inputs, ValueRange{init}, maps,
+      iterators, [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
+        linalg::YieldOp::create(nested, nestedLoc,
+                                ValueRange{body(nested, nestedLoc, args)});
+      });
+  return generic.getResult(0);
+}
+
+Value bertc::buildElementwise(OpBuilder &builder, Location loc,
+                              ValueRange inputs, ScalarBody body,
+                              Type resultElement) {
+  Value first = inputs.front();
+  auto type = cast<RankedTensorType>(first.getType());
+  Value init = buildEmptyLike(builder, loc, first,
+                              resultElement ? resultElement
+                                            : type.getElementType());
+  unsigned rank = type.getRank();
+  SmallVector<AffineMap> maps(inputs.size() + 1,
+                              builder.getMultiDimIdentityMap(rank));
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  return buildGeneric(builder, loc, inputs, init, maps, iterators,
+                      [&](OpBuilder &b, Location l, ValueRange args) {
+                        return body(b, l, args.drop_back());
+                      });
+}
+
+/// The map from a rank-n iteration space to its first n - 1 dimensions.
+static AffineMap dropLastDim(OpBuilder &builder, unsigned rank) {
+  return AffineMap::getMultiDimIdentityMap(rank, builder.getContext())
+      .getMajorSubMap(rank - 1);
+}
+
+Value bertc::buildLastAxisReduction(OpBuilder &builder, Location loc,
+                                    Value input, Value init,
+                                    ScalarBody combine) {
+  unsigned rank = cast<RankedTensorType>(input.getType()).getRank();
+  Value accumulator = buildFilled(builder, loc, input, 1, init);
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  iterators.back() = utils::IteratorType::reduction;
+  return buildGeneric(
+      builder, loc, ValueRange{input}, accumulator,
+      {builder.getMultiDimIdentityMap(rank), dropLastDim(builder, rank)},
+      iterators, combine);
+}
+
+Value bertc::buildRowwise(OpBuilder &builder, Location loc, Value input,
+                          ValueRange rowValues, ScalarBody body) {
+  auto type = cast<RankedTensorType>(input.getType());
+  unsigned rank = type.getRank();
+  SmallVector<Value> inputs = {input};
+  inputs.append(rowValues.begin(), rowValues.end());
+  SmallVector<AffineMap> maps = {builder.getMultiDimIdentityMap(rank)};
+  maps.append(rowValues.size(), dropLastDim(builder, rank));
+  maps.push_back(builder.getMultiDimIdentityMap(rank));
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  Value init = buildEmptyLike(builder, loc, input, type.getElementType());
+  return buildGeneric(builder, loc, inputs, init, maps, iterators,
+                      [&](OpBuilder &b, Location l, ValueRange args) {
+                        return body(b, l, args.drop_back());
+                      });
+}
+
+Value bertc::buildLastAxisSizeF32(OpBuilder &builder, Location loc,
+                                  Value input) {
+  auto type = cast<RankedTensorType>(input.getType());
+  Value size = tensor::DimOp::create(builder, loc, input, type.getRank() - 1);
+  Value asInteger =
+      arith::IndexCastUIOp::create(builder, loc, builder.getI64Type(), size);
+  return arith::UIToFPOp::create(builder, loc, builder.getF32Type(), asInteger);
+}
