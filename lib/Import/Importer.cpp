@@ -294,6 +294,8 @@ Expected<OwningOpRef<ModuleOp>> GraphBuilder::build(EntryPoint entry) {
 
   auto function = func::FuncOp::create(builder, loc, entryFunctionName(entry),
                                        builder.getFunctionType(inputs, results));
+  // Keeps a C-callable wrapper (_mlir_ciface_<name>) through func-to-llvm.
+  function->setAttr("llvm.emit_c_interface", builder.getUnitAttr());
   Block *body = function.addEntryBlock();
   builder.setInsertionPointToStart(body);
 

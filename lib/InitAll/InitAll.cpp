@@ -2,6 +2,8 @@
 
 #include "bertc/InitAll.h"
 
+#include "bertc/Conversion/Passes.h"
+#include "bertc/Pipelines/Pipelines.h"
 #include "bertc/Transforms/Passes.h"
 #include "dialects/BQ/IR/BQ.h"
 #include "dialects/Bert/IR/Bert.h"
@@ -18,10 +20,16 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
 
 void bertc::registerAllDialects(mlir::DialectRegistry &registry) {
   registry.insert<bq::BQDialect, bert::BertDialect>();
+  // The external models that bufferization and the conversions to LLVM
+  // look up (BufferizableOpInterface, ConvertToLLVMPatternInterface, ...).
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
   registry.insert<mlir::affine::AffineDialect, mlir::arith::ArithDialect,
                   mlir::bufferization::BufferizationDialect,
                   mlir::func::FuncDialect, mlir::LLVM::LLVMDialect,
@@ -34,4 +42,6 @@ void bertc::registerAllDialects(mlir::DialectRegistry &registry) {
 void bertc::registerAllPasses() {
   mlir::registerAllPasses();
   registerBertcTransformsPasses();
+  registerBertcConversionPasses();
+  registerPipelines();
 }

@@ -37,4 +37,39 @@ def TestSteGradientsPass : Pass<"bq-test-ste-gradients", "::mlir::func::FuncOp">
   ];
 }
 
+def ResultsToOutParamsPass : Pass<"bert-results-to-out-params", "::mlir::ModuleOp"> {
+  let summary = "Makes the entry point write its results into caller buffers";
+  let description = [{
+    The C ABI of a compiled model never returns heap memory: the caller owns
+    every buffer. This pass rewrites each public function with the
+    `llvm.emit_c_interface` attribute (the entry point) so that every tensor
+    result becomes a trailing `memref` argument of the same shape, filled
+    with `bufferization.materialize_in_destination`, and the function
+    returns nothing. Unlike upstream `buffer-results-to-out-params`, it works
+    before bufferization and for dynamically shaped results, whose sizes the
+    caller knows (batch, sequence length).
+
+    Before:
+    ```mlir
+    func.func @f(%x: tensor<?x4xf32>) -> tensor<?x4xf32>
+        attributes {llvm.emit_c_interface} {
+      return %x : tensor<?x4xf32>
+    }
+    ```
+    After:
+    ```mlir
+    func.func @f(%x: tensor<?x4xf32>, %out: memref<?x4xf32>)
+        attributes {llvm.emit_c_interface} {
+      bufferization.materialize_in_destination %x in restrict writable %out
+        : (tensor<?x4xf32>, memref<?x4xf32>) -> ()
+      return
+    }
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::memref::MemRefDialect"
+  ];
+}
+
 #endif // BERTC_TRANSFORMS_PASSES_TD

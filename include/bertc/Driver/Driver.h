@@ -1,0 +1,30 @@
+//===- Driver.h - bert-compile's steps as a library -------------*- C++ -*-===//
+
+#ifndef BERTC_DRIVER_DRIVER_H
+#define BERTC_DRIVER_DRIVER_H
+
+#include "bertc/Import/Importer.h"
+
+#include "llvm/Support/Error.h"
+
+#include <string>
+
+namespace bertc::driver {
+
+/// What bert-compile produces.
+enum class Emit { Mlir, Llvm, Asm, Obj, Lib, Exe };
+
+struct Options {
+  std::string input;  ///< a checkpoint folder or a .mlir file
+  std::string output; ///< the file to write
+  Emit emit = Emit::Obj;
+  std::string targetCpu = "host";
+  import::EntryPoint entry = import::EntryPoint::Model;
+};
+
+/// Runs the whole compile; errors name the offending file.
+llvm::Error compile(const Options &options);
+
+} // namespace bertc::driver
+
+#endif // BERTC_DRIVER_DRIVER_H

@@ -1,0 +1,162 @@
+//===- Attention.cpp - bert.attention to linalg ---------------------------===//
+//
+// Heads become an axis of the iteration space: [B, L, H] is viewed as
+// [B, L, heads, d], scores live in [B, heads, L, L].
+//
+//===----------------------------------------------------------------------===//
+
+#include "Patterns.h"
+
+#include "bertc/Utils/LinalgBuilders.h"
+#include "dialects/Bert/IR/Bert.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace bertc;
+
+namespace {
+
+struct AttentionLowering : OpConversionPattern<bert::AttentionOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(bert::AttentionOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto type = op.getType();
+    int64_t hidden = type.getDimSize(2);
+    if (ShapedType::isDynamic(hidden))
+      return rewriter.notifyMatchFailure(op, "needs a static hidden size");
+    int64_t heads = op.getHeads(), headSize = hidden / heads;
+    MLIRContext *context = getContext();
+
+    Value batch = tensor::DimOp::create(rewriter, loc, adaptor.getQuery(), 0);
+    Value length = tensor::DimOp::create(rewriter, loc, adaptor.getQuery(), 1);
+    auto splitHeads = [&](Value x) -> Value {
+      auto split = RankedTensorType::get(
+          {type.getDimSize(0), type.getDimSize(1), heads, headSize},
+          type.getElementType());
+      return tensor::ExpandShapeOp::create(
+          rewriter, loc, split, x,
+          ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}},
+          ArrayRef<OpFoldResult>{batch, length, rewriter.getIndexAttr(heads),
+                                 rewriter.getIndexAttr(headSize)});
+    };
+    Value q = splitHeads(adaptor.getQuery());
+    Value k = splitHeads(adaptor.getKey());
+    Value v = splitHeads(adaptor.getValue());
+    Value zero = buildF32(rewriter, loc, 0);
+    auto zeros = [&](ArrayRef<int64_t> shape, ValueRange dynamicSizes) {
+      Value empty = tensor::EmptyOp::create(rewriter, loc, shape,
+                                            rewriter.getF32Type(), dynamicSizes);
+      return linalg::FillOp::create(rewriter, loc, ValueRange{zero},
+                                    ValueRange{empty})
+          .getResult(0);
+    };
+    int64_t dyn = ShapedType::kDynamic;
+    using IT = utils::IteratorType;
+
+    // scores[b, h, i, j] = sum_e q[b, i, h, e] k[b, j, h, e]
+    AffineExpr b, h, i, j, e;
+    bindDims(context, b, h, i, j, e);
+    Value scores =
+        linalg::GenericOp::create(
+            rewriter, loc,
+            TypeRange{RankedTensorType::get({dyn, heads, dyn, dyn},
+                                            rewriter.getF32Type())},
+            ValueRange{q, k},
+            ValueRange{zeros({dyn, heads, dyn, dyn}, {batch, length, length})},
+            ArrayRef<AffineMap>{AffineMap::get(5, 0, {b, i, h, e}, context),
+                                AffineMap::get(5, 0, {b, j, h, e}, context),
+                                AffineMap::get(5, 0, {b, h, i, j}, context)},
+            ArrayRef<IT>{IT::parallel, IT::parallel, IT::parallel,
+                         IT::parallel, IT::reduction},
+            [](OpBuilder &ob, Location l, ValueRange args) {
+              Value mul = arith::MulFOp::create(ob, l, args[0], args[1]);
+              linalg::YieldOp::create(
+                  ob, l, ValueRange{arith::AddFOp::create(ob, l, args[2], mul)});
+            })
+            .getResult(0);
+    scores = scaleAndMask(rewriter, loc, scores, adaptor.getMask(),
+                          static_cast<float>(std::sqrt(double(headSize))));
+    Value probabilities = bert_to_linalg::buildSoftmax(rewriter, loc, scores);
+
+    // context[b, i, h, e] = sum_j p[b, h, i, j] v[b, j, h, e]
+    AffineExpr cb, ci, ch, ce, cj;
+    bindDims(context, cb, ci, ch, ce, cj);
+    Value attended =
+        linalg::GenericOp::create(
+            rewriter, loc,
+            TypeRange{RankedTensorType::get({dyn, dyn, heads, headSize},
+                                            rewriter.getF32Type())},
+            ValueRange{probabilities, v},
+            ValueRange{zeros({dyn, dyn, heads, headSize}, {batch, length})},
+            ArrayRef<AffineMap>{
+                AffineMap::get(5, 0, {cb, ch, ci, cj}, context),
+                AffineMap::get(5, 0, {cb, cj, ch, ce}, context),
+                AffineMap::get(5, 0, {cb, ci, ch, ce}, context)},
+            ArrayRef<IT>{IT::parallel, IT::parallel, IT::parallel,
+                         IT::parallel, IT::reduction},
+            [](OpBuilder &ob, Location l, ValueRange args) {
+              Value mul = arith::MulFOp::create(ob, l, args[0], args[1]);
+              linalg::YieldOp::create(
+                  ob, l, ValueRange{arith::AddFOp::create(ob, l, args[2], mul)});
+            })
+            .getResult(0);
+    Value merged = tensor::CollapseShapeOp::create(
+        rewriter, loc, attended,
+        ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
+    if (merged.getType() != type)
+      merged = tensor::CastOp::create(rewriter, loc, type, merged);
+    rewriter.replaceOp(op, merged);
+    return success();
+  }
+
+  /// s / sqrt(d) + (1 - mask[b, j]) * -10000, as BERT's extended mask.
+  static Value scaleAndMask(OpBuilder &builder, Location loc, Value scores,
+                            Value mask, float root) {
+    MLIRContext *context = builder.getContext();
+    AffineExpr b, h, i, j;
+    bindDims(context, b, h, i, j);
+    AffineMap full = AffineMap::get(4, 0, {b, h, i, j}, context);
+    SmallVector<Value> inputs = {scores};
+    SmallVector<AffineMap> maps = {full};
+    if (mask) {
+      inputs.push_back(mask);
+      maps.push_back(AffineMap::get(4, 0, {b, j}, context));
+    }
+    maps.push_back(full);
+    Value init = buildEmptyLike(builder, loc, scores, builder.getF32Type());
+    return linalg::GenericOp::create(
+               builder, loc, TypeRange{scores.getType()}, inputs,
+               ValueRange{init}, maps,
+               SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
+               [&](OpBuilder &ob, Location l, ValueRange args) {
+                 Value scaled =
+                     arith::DivFOp::create(ob, l, args[0], buildF32(ob, l, root));
+                 if (mask) {
+                   Value unmasked = arith::SubFOp::create(
+                       ob, l, buildF32(ob, l, 1.0f), args[1]);
+                   Value penalty = arith::MulFOp::create(
+                       ob, l, unmasked, buildF32(ob, l, -10000.0f));
+                   scaled = arith::AddFOp::create(ob, l, scaled, penalty);
+                 }
+                 linalg::YieldOp::create(ob, l, ValueRange{scaled});
+               })
+        .getResult(0);
+  }
+};
+
+} // namespace
+
+void bertc::bert_to_linalg::populateAttentionPatterns(
+    RewritePatternSet &patterns) {
+  patterns.add<AttentionLowering>(patterns.getContext());
+}

@@ -1,0 +1,152 @@
+//===- Dense.cpp - bert.linear and bert.embedding to linalg ---------------===//
+
+#include "Patterns.h"
+
+#include "bertc/Utils/LinalgBuilders.h"
+#include "dialects/Bert/IR/Bert.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+using namespace mlir;
+using namespace bertc;
+
+namespace {
+
+/// out[r..., n] = bias[n] + sum_k x[r..., k] * w[n, k], iterating over the
+/// leading axes r directly. (Collapsing them to a matrix and expanding back
+/// would be shorter, but MLIR 22's expand-strided-metadata crashes on an
+/// expand_shape of a dynamic collapse_shape; see docs/ARCHITECTURE.md.)
+struct LinearLowering : OpConversionPattern<bert::LinearOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(bert::LinearOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value x = adaptor.getInput();
+    RankedTensorType resultType = op.getType();
+    unsigned rank = resultType.getRank(); // rows..., n
+    MLIRContext *context = rewriter.getContext();
+
+    // Iteration space (r..., n, k).
+    SmallVector<AffineExpr> rows;
+    for (unsigned i = 0; i + 1 < rank; ++i)
+      rows.push_back(getAffineDimExpr(i, context));
+    AffineExpr n = getAffineDimExpr(rank - 1, context);
+    AffineExpr k = getAffineDimExpr(rank, context);
+    auto withTail = [&](ArrayRef<AffineExpr> tail) {
+      SmallVector<AffineExpr> exprs(rows);
+      exprs.append(tail.begin(), tail.end());
+      return AffineMap::get(rank + 1, 0, exprs, context);
+    };
+
+    SmallVector<Value> dynamicSizes;
+    for (unsigned i = 0; i + 1 < rank; ++i)
+      if (resultType.isDynamicDim(i))
+        dynamicSizes.push_back(tensor::DimOp::create(rewriter, loc, x, i));
+    Value empty = tensor::EmptyOp::create(rewriter, loc, resultType.getShape(),
+                                          resultType.getElementType(),
+                                          dynamicSizes);
+    Value acc;
+    if (Value bias = adaptor.getBias()) {
+      AffineMap full = rewriter.getMultiDimIdentityMap(rank);
+      AffineMap last = AffineMap::get(
+          rank, 0, {getAffineDimExpr(rank - 1, context)}, context);
+      acc = linalg::GenericOp::create(
+                rewriter, loc, TypeRange{resultType}, ValueRange{bias},
+                ValueRange{empty}, ArrayRef<AffineMap>{last, full},
+                SmallVector<utils::IteratorType>(rank,
+                                                 utils::IteratorType::parallel),
+                [](OpBuilder &b, Location l, ValueRange args) {
+                  linalg::YieldOp::create(b, l, args[0]);
+                })
+                .getResult(0);
+    } else {
+      acc = linalg::FillOp::create(rewriter, loc,
+                                   ValueRange{buildF32(rewriter, loc, 0)},
+                                   ValueRange{empty})
+                .getResult(0);
+    }
+    SmallVector<utils::IteratorType> iterators(rank + 1,
+                                               utils::IteratorType::parallel);
+    iterators.back() = utils::IteratorType::reduction;
+    Value product =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{resultType},
+            ValueRange{x, adaptor.getWeight()}, ValueRange{acc},
+            ArrayRef<AffineMap>{withTail({k}),
+                                AffineMap::get(rank + 1, 0, {n, k}, context),
+                                withTail({n})},
+            iterators,
+            [](OpBuilder &b, Location l, ValueRange args) {
+              Value mul = arith::MulFOp::create(b, l, args[0], args[1]);
+              linalg::YieldOp::create(b, l,
+                                      ValueRange{arith::AddFOp::create(
+                                          b, l, args[2], mul)});
+            })
+            .getResult(0);
+    rewriter.replaceOp(op, product);
+    return success();
+  }
+};
+
+/// out[i..., h] = table[clamp(ids[i...], 0, V - 1), h]. The entry point
+/// rejects out-of-range ids before running; the clamp makes the gather safe
+/// even for callers that bypass it.
+struct EmbeddingLowering : OpConversionPattern<bert::EmbeddingOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(bert::EmbeddingOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value table = adaptor.getTable();
+    Value ids = adaptor.getIds();
+    auto resultType = op.getType();
+    int64_t rank = resultType.getRank();
+
+    SmallVector<Value> dynamicSizes;
+    for (int64_t i = 0; i + 1 < rank; ++i)
+      if (resultType.isDynamicDim(i))
+        dynamicSizes.push_back(tensor::DimOp::create(rewriter, loc, ids, i));
+    if (resultType.isDynamicDim(rank - 1))
+      dynamicSizes.push_back(tensor::DimOp::create(rewriter, loc, table, 1));
+    Value empty = tensor::EmptyOp::create(rewriter, loc, resultType.getShape(),
+                                          resultType.getElementType(),
+                                          dynamicSizes);
+    Value vocab = tensor::DimOp::create(rewriter, loc, table, 0);
+    AffineMap idsMap =
+        AffineMap::getMultiDimIdentityMap(rank, getContext()).getMajorSubMap(
+            rank - 1);
+    SmallVector<utils::IteratorType> iterators(rank,
+                                               utils::IteratorType::parallel);
+    auto gather = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{resultType}, ValueRange{ids},
+        ValueRange{empty},
+        ArrayRef<AffineMap>{idsMap,
+                            rewriter.getMultiDimIdentityMap(rank)},
+        iterators, [&](OpBuilder &b, Location l, ValueRange args) {
+          Value id = arith::IndexCastOp::create(b, l, b.getIndexType(), args[0]);
+          Value zero = arith::ConstantIndexOp::create(b, l, 0);
+          Value one = arith::ConstantIndexOp::create(b, l, 1);
+          Value last = arith::SubIOp::create(b, l, vocab, one);
+          Value row = arith::MinSIOp::create(
+              b, l, arith::MaxSIOp::create(b, l, id, zero), last);
+          Value column = linalg::IndexOp::create(b, l, rank - 1);
+          Value value = tensor::ExtractOp::create(b, l, table,
+                                                  ValueRange{row, column});
+          linalg::YieldOp::create(b, l, value);
+        });
+    rewriter.replaceOp(op, gather.getResult(0));
+    return success();
+  }
+};
+
+} // namespace
+
+void bertc::bert_to_linalg::populateDensePatterns(RewritePatternSet &patterns) {
+  patterns.add<LinearLowering, EmbeddingLowering>(patterns.getContext());
+}

@@ -1,0 +1,24 @@
+//===- Patterns.h - bert-to-linalg patterns, by op family -------*- C++ -*-===//
+
+#ifndef BERTC_LIB_CONVERSION_BERTTOLINALG_PATTERNS_H
+#define BERTC_LIB_CONVERSION_BERTTOLINALG_PATTERNS_H
+
+#include "mlir/IR/PatternMatch.h"
+
+namespace bertc::bert_to_linalg {
+
+/// bert.linear and bert.embedding.
+void populateDensePatterns(mlir::RewritePatternSet &patterns);
+/// bert.layer_norm, bert.softmax and bert.gelu.
+void populateNormalizationPatterns(mlir::RewritePatternSet &patterns);
+/// bert.attention.
+void populateAttentionPatterns(mlir::RewritePatternSet &patterns);
+
+/// softmax over the last axis of `input`, shared by bert.softmax and
+/// bert.attention.
+mlir::Value buildSoftmax(mlir::OpBuilder &builder, mlir::Location loc,
+                         mlir::Value input);
+
+} // namespace bertc::bert_to_linalg
+
+#endif // BERTC_LIB_CONVERSION_BERTTOLINALG_PATTERNS_H

@@ -1,0 +1,68 @@
+//===- Pipelines.cpp - bertc's compilation phases -------------------------===//
+//
+// Written as textual pipelines so that each phase reads like the bert-opt
+// command that reproduces it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "bertc/Pipelines/Pipelines.h"
+
+#include "mlir/Pass/PassRegistry.h"
+
+using namespace mlir;
+
+/// bert ops and elementwise tensor arithmetic to linalg on tensors.
+static const char *const kToLinalg =
+    "convert-bert-to-linalg,convert-elementwise-to-linalg,"
+    "canonicalize,cse,linalg-fuse-elementwise-ops,canonicalize,cse";
+
+/// Tensors to memrefs with identity layouts at the boundary; results become
+/// caller-owned out-parameters so the C ABI never returns heap memory.
+static const char *const kBufferize =
+    "bert-results-to-out-params,"
+    "one-shot-bufferize{bufferize-function-boundaries "
+    "function-boundary-type-conversion=identity-layout-map},"
+    "canonicalize,buffer-deallocation-pipeline,canonicalize";
+
+/// Loops and the llvm dialect. math ops with an LLVM intrinsic stay
+/// intrinsics; erf and tanh become libm calls (erff, tanhf).
+static const char *const kToLlvm =
+    "convert-linalg-to-loops,lower-affine,convert-scf-to-cf,canonicalize,"
+    "convert-math-to-llvm,convert-math-to-libm,expand-strided-metadata,"
+    "lower-affine,finalize-memref-to-llvm,convert-arith-to-llvm,"
+    "convert-index-to-llvm,convert-cf-to-llvm,convert-func-to-llvm,"
+    "reconcile-unrealized-casts";
+
+llvm::Error bertc::buildPipelineTo(OpPassManager &pm, Phase phase) {
+  std::string pipeline;
+  if (phase >= Phase::Linalg)
+    pipeline += kToLinalg;
+  if (phase >= Phase::Bufferize)
+    pipeline += std::string(",") + kBufferize;
+  if (phase >= Phase::Llvm)
+    pipeline += std::string(",") + kToLlvm;
+  if (pipeline.empty())
+    return llvm::Error::success();
+  std::string message;
+  llvm::raw_string_ostream errors(message);
+  if (failed(parsePassPipeline(pipeline, pm, errors)))
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "bad pipeline: " + message);
+  return llvm::Error::success();
+}
+
+void bertc::registerPipelines() {
+  auto registerPhase = [](const char *name, const char *summary, Phase phase) {
+    PassPipelineRegistration<>(name, summary, [phase](OpPassManager &pm) {
+      if (llvm::Error error = buildPipelineTo(pm, phase))
+        llvm::report_fatal_error(std::move(error));
+    });
+  };
+  registerPhase("bertc-lower-to-linalg",
+                "bert dialect to linalg on tensors", Phase::Linalg);
+  registerPhase("bertc-bufferize",
+                "bert dialect to memrefs with out-parameters",
+                Phase::Bufferize);
+  registerPhase("bertc-lower-to-llvm", "bert dialect to the llvm dialect",
+                Phase::Llvm);
+}

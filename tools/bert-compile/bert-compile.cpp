@@ -1,0 +1,69 @@
+//===- bert-compile.cpp - Checkpoint or .mlir in, native code out ---------===//
+//
+//   bert-compile MODEL_DIR|FILE.mlir -o OUT --emit=mlir|llvm|asm|obj|lib|exe
+//                [--target-cpu=host|NAME] [--entry=model|encoder]
+//                [--quant=none]
+//
+// Outputs are written to a temporary file beside OUT and renamed into place
+// once complete, so a failed compile never leaves a partial file and never
+// replaces an existing one.
+//
+//===----------------------------------------------------------------------===//
+
+#include "bertc/Driver/Driver.h"
+#include "bertc/InitAll.h"
+
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace llvm;
+using bertc::driver::Emit;
+
+static cl::opt<std::string> inputPath(cl::Positional, cl::Required,
+                                      cl::desc("<model dir | file.mlir>"));
+static cl::opt<std::string> outputPath("o", cl::Required,
+                                       cl::desc("Output file"),
+                                       cl::value_desc("path"));
+static cl::opt<Emit> emit(
+    "emit", cl::desc("What to produce"), cl::init(Emit::Obj),
+    cl::values(clEnumValN(Emit::Mlir, "mlir", "the imported bert-dialect IR"),
+               clEnumValN(Emit::Llvm, "llvm", "LLVM IR (.ll)"),
+               clEnumValN(Emit::Asm, "asm", "assembly (.s)"),
+               clEnumValN(Emit::Obj, "obj", "an object file + C header"),
+               clEnumValN(Emit::Lib, "lib", "a shared library + C header"),
+               clEnumValN(Emit::Exe, "exe", "an executable (.npy in/out)")));
+static cl::opt<std::string>
+    targetCpu("target-cpu", cl::init("host"),
+              cl::desc("CPU to generate code for: host, or an LLVM CPU name "
+                       "such as x86-64-v3, znver3, cascadelake"));
+static cl::opt<bertc::import::EntryPoint> entry(
+    "entry", cl::desc("Entry point"), cl::init(bertc::import::EntryPoint::Model),
+    cl::values(clEnumValN(bertc::import::EntryPoint::Model, "model",
+                          "token ids in (needs embedding tables)"),
+               clEnumValN(bertc::import::EntryPoint::Encoder, "encoder",
+                          "hidden states after the embedding LayerNorm in")));
+enum class Quant { None };
+static cl::opt<Quant> quant("quant", cl::desc("Quantization"),
+                            cl::init(Quant::None),
+                            cl::values(clEnumValN(Quant::None, "none",
+                                                  "float32 (the default)")));
+
+int main(int argc, char **argv) {
+  InitLLVM init(argc, argv);
+  bertc::registerAllPasses(); // the pipelines are parsed from text
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "bertc: compile a Hugging Face BERT checkpoint to native code\n");
+  bertc::driver::Options options;
+  options.input = inputPath;
+  options.output = outputPath;
+  options.emit = emit;
+  options.targetCpu = targetCpu;
+  options.entry = entry;
+  if (Error error = bertc::driver::compile(options)) {
+    errs() << "bert-compile: error: " << toString(std::move(error)) << "\n";
+    return 1;
+  }
+  return 0;
+}
