@@ -11,9 +11,10 @@ from lit.llvm.subst import ToolSubst
 config.name = "BERTC"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".test"]
+config.excludes_extra = ["c_api.c"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.bertc_obj_root, "test")
-config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "CMakeLists.txt",
+config.excludes = ["reference.py", "sst2_golden.py", "lit.cfg.py", "lit.site.cfg.py", "CMakeLists.txt",
                    "Inputs"]
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
@@ -31,6 +32,7 @@ if os.environ.get("BERTC_VERIFY_ROUNDTRIP") == "1":
 
 tools = [
     ToolSubst("bert-opt", extra_args=bert_opt_extra, unresolved="fatal"),
+    ToolSubst("bert-compile", unresolved="fatal"),
     "llc",
     "mlir-translate",
 ]
@@ -41,6 +43,12 @@ llvm_config.add_tool_substitutions(
 # pyenv python3 earlier on PATH would not see it).
 config.python_with_torch = "/usr/bin/python3"
 config.substitutions.append(("%python", config.python_with_torch))
+config.substitutions.append(
+    ("%make_checkpoint", config.python_with_torch + " " +
+     os.path.join(config.bertc_src_root, "scripts", "make_checkpoint.py")))
+config.substitutions.append(
+    ("%reference", config.python_with_torch + " " +
+     os.path.join(config.bertc_src_root, "test", "E2E", "reference.py")))
 if os.path.exists(config.python_with_torch):
     import subprocess
     probe = subprocess.run([config.python_with_torch, "-c", "import torch"],

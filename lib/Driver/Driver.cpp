@@ -8,6 +8,7 @@
 
 #include "bertc/Driver/Driver.h"
 
+#include "bertc/Driver/CHeader.h"
 #include "bertc/InitAll.h"
 #include "bertc/Pipelines/Pipelines.h"
 #include "bertc/Target/Target.h"
@@ -23,7 +24,10 @@
 #include "llvm/IR/Module.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
 #include "llvm/Support/SourceMgr.h"
+
+#include "RuntimeMain.inc"
 
 using namespace mlir;
 using namespace bertc;
@@ -133,6 +137,93 @@ lowerToLlvm(ModuleOp module, llvm::LLVMContext &llvmContext,
   return llvmModule;
 }
 
+/// A temporary folder removed when it goes out of scope.
+class ScratchDir {
+public:
+  static Expected<ScratchDir> create() {
+    ScratchDir dir;
+    if (std::error_code ec =
+            llvm::sys::fs::createUniqueDirectory("bert-compile", dir.path))
+      return driverError("cannot create a temporary folder: " + ec.message());
+    return std::move(dir);
+  }
+  ScratchDir(ScratchDir &&other) : path(std::move(other.path)) {
+    other.path.clear();
+  }
+  ~ScratchDir() {
+    if (!path.empty())
+      llvm::sys::fs::remove_directories(path);
+  }
+  std::string file(StringRef name) const {
+    llvm::SmallString<256> result(path);
+    llvm::sys::path::append(result, name);
+    return std::string(result);
+  }
+
+private:
+  ScratchDir() = default;
+  llvm::SmallString<256> path;
+};
+
+/// Writes `text` to `path` (a scratch file, not a user's).
+static Error writeScratch(StringRef path, StringRef text) {
+  std::error_code ec;
+  llvm::raw_fd_ostream out(path, ec);
+  if (ec)
+    return driverError(path + ": " + ec.message());
+  out << text;
+  return Error::success();
+}
+
+/// Runs the system C compiler ($CC, else cc) with `arguments`.
+static Error runCCompiler(ArrayRef<std::string> arguments) {
+  std::string compiler = "cc";
+  if (const char *fromEnv = std::getenv("CC"); fromEnv && *fromEnv)
+    compiler = fromEnv;
+  llvm::ErrorOr<std::string> program = llvm::sys::findProgramByName(compiler);
+  if (!program)
+    return driverError("--emit=lib and --emit=exe link with a C compiler, and '" +
+                       compiler + "' was not found (install gcc or set CC)");
+  SmallVector<StringRef> argv = {*program};
+  for (const std::string &argument : arguments)
+    argv.push_back(argument);
+  std::string message;
+  int status = llvm::sys::ExecuteAndWait(*program, argv, std::nullopt, {}, 0, 0,
+                                         &message);
+  if (status != 0)
+    return driverError("the C compiler failed (" + *program + ", status " +
+                       llvm::Twine(status) + ")" +
+                       (message.empty() ? "" : ": " + message));
+  return Error::success();
+}
+
+/// Moves a finished scratch file to `path` (copying across file systems).
+static Error commitFile(StringRef scratch, StringRef path) {
+  return writeAtomically(path, [&](llvm::raw_pwrite_stream &out) -> Error {
+    auto buffer = llvm::MemoryBuffer::getFile(scratch, /*IsText=*/false);
+    if (!buffer)
+      return driverError(scratch + ": " + buffer.getError().message());
+    out << (*buffer)->getBuffer();
+    return Error::success();
+  });
+}
+
+/// OUT without its extension, plus ".h".
+static std::string headerPathFor(StringRef output) {
+  llvm::SmallString<256> path(output);
+  llvm::sys::path::replace_extension(path, ".h");
+  return std::string(path);
+}
+
+/// A C identifier derived from the output's file name, for the include guard.
+static std::string guardNameFor(StringRef output) {
+  std::string name = llvm::sys::path::stem(output).str();
+  for (char &c : name)
+    if (!llvm::isAlnum(c))
+      c = '_';
+  return name;
+}
+
 Error bertc::driver::compile(const Options &options) {
   if (Error error = checkOutputPath(options))
     return error;
@@ -164,6 +255,28 @@ Error bertc::driver::compile(const Options &options) {
   if (!llvmModule)
     return llvmModule.takeError();
 
+  std::string header;
+  if (options.emit == Emit::Obj || options.emit == Emit::Lib ||
+      options.emit == Emit::Exe) {
+    Expected<std::string> text =
+        generateCHeader(**module, guardNameFor(options.output));
+    if (!text)
+      return text.takeError();
+    header = std::move(*text);
+  }
+  auto emitObject = [&](llvm::raw_pwrite_stream &out) {
+    return target::emitCode(**llvmModule, **machine, /*assembly=*/false, out);
+  };
+  auto writeHeader = [&]() -> Error {
+    std::string path = headerPathFor(options.output);
+    if (llvm::sys::fs::equivalent(options.input, path))
+      return driverError(path + ": the header would overwrite the input");
+    return writeAtomically(path, [&](llvm::raw_pwrite_stream &out) {
+      out << header;
+      return Error::success();
+    });
+  };
+
   switch (options.emit) {
   case Emit::Llvm:
     return writeAtomically(options.output, [&](llvm::raw_pwrite_stream &out) {
@@ -171,12 +284,48 @@ Error bertc::driver::compile(const Options &options) {
       return Error::success();
     });
   case Emit::Asm:
-  case Emit::Obj:
     return writeAtomically(options.output, [&](llvm::raw_pwrite_stream &out) {
-      return target::emitCode(**llvmModule, **machine,
-                              options.emit == Emit::Asm, out);
+      return target::emitCode(**llvmModule, **machine, /*assembly=*/true, out);
     });
-  default:
-    return driverError("--emit=lib and --emit=exe are not available yet");
+  case Emit::Obj:
+    if (Error error = writeAtomically(options.output, emitObject))
+      return error;
+    return writeHeader();
+  case Emit::Lib:
+  case Emit::Exe: {
+    Expected<ScratchDir> scratch = ScratchDir::create();
+    if (!scratch)
+      return scratch.takeError();
+    std::string object = scratch->file("model.o");
+    std::string linked = scratch->file("linked");
+    if (Error error = writeAtomically(object, emitObject))
+      return error;
+    if (options.emit == Emit::Lib) {
+      if (Error error = runCCompiler({"-shared", "-o", linked, object, "-lm"}))
+        return error;
+      if (Error error = commitFile(linked, options.output))
+        return error;
+      return writeHeader();
+    }
+    std::string mainSource = scratch->file("bertc_main.c");
+    if (Error error = writeScratch(scratch->file("bertc_model.h"), header))
+      return error;
+    if (Error error = writeScratch(mainSource, kRuntimeMain))
+      return error;
+    if (Error error = runCCompiler({"-O2", "-o", linked, mainSource, object,
+                                    "-lm"}))
+      return error;
+    if (Error error = commitFile(linked, options.output))
+      return error;
+    // The executable bit: the committed file was created 0666 & ~umask.
+    llvm::sys::fs::setPermissions(options.output,
+                                  llvm::sys::fs::all_read |
+                                      llvm::sys::fs::all_exe |
+                                      llvm::sys::fs::owner_write);
+    return Error::success();
   }
+  case Emit::Mlir:
+    break;
+  }
+  llvm_unreachable("every emit kind is handled above");
 }

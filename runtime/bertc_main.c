@@ -1,0 +1,269 @@
+/*===- bertc_main.c - The driver of a compiled bertc executable -----------===*
+ *
+ * Linked with a compiled model and its generated header (bertc_model.h) by
+ * `bert-compile --emit=exe`. Reads .npy inputs, runs bertc_run, writes one
+ * .npy output:
+ *
+ *   ./model --input X.npy [--token-types T.npy] [--mask M.npy]
+ *           --output Y.npy [--outputs logits|pooled|hidden]
+ *
+ * X: int32/int64 token ids [B, L] (model entry) or float32 hidden states
+ * [B, L, H] (encoder entry). Exit status: 0 success, 1 bad usage or input,
+ * 2 the model refused the input (status code and message printed).
+ *===----------------------------------------------------------------------===*/
+
+#include "bertc_model.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_DIMS 4
+
+struct array {
+  char kind;           /* 'f' float32, 'i' int32, 'l' int64 */
+  int rank;
+  int64_t shape[MAX_DIMS];
+  int64_t count;
+  void *data;
+};
+
+static int fail(const char *format, const char *detail) {
+  fprintf(stderr, "bertc: error: ");
+  fprintf(stderr, format, detail);
+  fprintf(stderr, "\n");
+  return 1;
+}
+
+/* Parses "(a, b, c)" after 'shape': in an npy header. */
+static int parse_shape(const char *text, struct array *out) {
+  const char *p = strchr(text, '(');
+  if (!p) return 0;
+  ++p;
+  out->rank = 0;
+  out->count = 1;
+  while (*p && *p != ')') {
+    while (*p == ' ' || *p == ',') ++p;
+    if (*p == ')') break;
+    if (*p < '0' || *p > '9' || out->rank == MAX_DIMS) return 0;
+    char *end;
+    errno = 0;
+    long long dim = strtoll(p, &end, 10);
+    if (errno || dim < 0 || dim > ((int64_t)1 << 40)) return 0;
+    out->shape[out->rank++] = dim;
+    if (dim != 0 && out->count > ((int64_t)1 << 40) / dim) return 0;
+    out->count *= dim;
+    p = end;
+  }
+  return *p == ')';
+}
+
+/* Reads a little-endian, C-order .npy file of float32, int32 or int64. */
+static int read_npy(const char *path, struct array *out) {
+  FILE *file = fopen(path, "rb");
+  if (!file) return fail("cannot open %s", path);
+  unsigned char magic[8];
+  int ok = fread(magic, 1, 8, file) == 8 && memcmp(magic, "\x93NUMPY", 6) == 0;
+  uint32_t header_length = 0;
+  if (ok && magic[6] == 1) {
+    unsigned char len[2];
+    ok = fread(len, 1, 2, file) == 2;
+    header_length = len[0] | (len[1] << 8);
+  } else if (ok && (magic[6] == 2 || magic[6] == 3)) {
+    unsigned char len[4];
+    ok = fread(len, 1, 4, file) == 4;
+    header_length = len[0] | (len[1] << 8) | (len[2] << 16) | ((uint32_t)len[3] << 24);
+  } else {
+    ok = 0;
+  }
+  if (!ok || header_length > (1u << 20)) {
+    fclose(file);
+    return fail("%s is not a .npy file", path);
+  }
+  char *header = (char *)calloc(header_length + 1, 1);
+  if (!header || fread(header, 1, header_length, file) != header_length) {
+    free(header);
+    fclose(file);
+    return fail("%s: truncated .npy header", path);
+  }
+  int64_t item = 0;
+  if (strstr(header, "'<f4'")) { out->kind = 'f'; item = 4; }
+  else if (strstr(header, "'<i4'")) { out->kind = 'i'; item = 4; }
+  else if (strstr(header, "'<i8'")) { out->kind = 'l'; item = 8; }
+  const char *shape = strstr(header, "'shape':");
+  int fortran = strstr(header, "'fortran_order': True") != NULL;
+  int parsed = item && shape && !fortran && parse_shape(shape, out);
+  free(header);
+  if (!parsed) {
+    fclose(file);
+    return fail("%s: need a C-order float32, int32 or int64 array", path);
+  }
+  long start = ftell(file);
+  fseek(file, 0, SEEK_END);
+  long end = ftell(file);
+  fseek(file, start, SEEK_SET);
+  if (end - start != out->count * item) {
+    fclose(file);
+    return fail("%s: data size does not match the header's shape", path);
+  }
+  out->data = malloc((size_t)(out->count ? out->count : 1) * (size_t)item);
+  if (!out->data || (int64_t)fread(out->data, (size_t)item, (size_t)out->count, file) != out->count) {
+    fclose(file);
+    return fail("%s: cannot read the data", path);
+  }
+  fclose(file);
+  return 0;
+}
+
+/* Writes float32 data as .npy through a temporary file and a rename. */
+static int write_npy(const char *path, const float *data, int rank, const int64_t *shape) {
+  char dims[128] = "", header[256];
+  int64_t count = 1;
+  for (int i = 0; i < rank; ++i) {
+    char one[32];
+    snprintf(one, sizeof one, "%lld,%s", (long long)shape[i], rank > 1 && i + 1 < rank ? " " : "");
+    strcat(dims, one);
+    count *= shape[i];
+  }
+  if (rank > 1) dims[strlen(dims) - 1] = '\0'; /* (a, b) has no trailing comma */
+  int length = snprintf(header, sizeof header,
+                        "{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }", dims);
+  int padded = ((10 + length + 1 + 63) / 64) * 64 - 10;
+  memset(header + length, ' ', (size_t)(padded - length - 1));
+  header[padded - 1] = '\n';
+  char temporary[4096];
+  snprintf(temporary, sizeof temporary, "%s.tmp-%ld", path, (long)getpid());
+  FILE *file = fopen(temporary, "wb");
+  if (!file) return fail("cannot write %s", path);
+  unsigned char prefix[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
+                              (unsigned char)(padded & 0xff), (unsigned char)(padded >> 8)};
+  int ok = fwrite(prefix, 1, 10, file) == 10 &&
+           fwrite(header, 1, (size_t)padded, file) == (size_t)padded &&
+           (int64_t)fwrite(data, sizeof(float), (size_t)count, file) == count;
+  ok = (fclose(file) == 0) && ok;
+  if (!ok || rename(temporary, path) != 0) {
+    remove(temporary);
+    return fail("cannot write %s", path);
+  }
+  return 0;
+}
+
+/* Token ids or types as int32, refusing int64 values that do not fit. */
+static int32_t *as_int32(const struct array *a, const char *what) {
+  if (a->kind == 'f') { fail("%s must hold integers", what); return NULL; }
+  int32_t *out = (int32_t *)malloc((size_t)(a->count ? a->count : 1) * sizeof(int32_t));
+  if (!out) return NULL;
+  for (int64_t i = 0; i < a->count; ++i) {
+    int64_t v = a->kind == 'l' ? ((const int64_t *)a->data)[i] : ((const int32_t *)a->data)[i];
+    if (v < INT32_MIN || v > INT32_MAX) v = -1; /* rejected as out of range */
+    out[i] = (int32_t)v;
+  }
+  return out;
+}
+
+static float *as_float(const struct array *a) {
+  float *out = (float *)malloc((size_t)(a->count ? a->count : 1) * sizeof(float));
+  if (!out) return NULL;
+  for (int64_t i = 0; i < a->count; ++i)
+    out[i] = a->kind == 'f' ? ((const float *)a->data)[i]
+           : a->kind == 'l' ? (float)((const int64_t *)a->data)[i]
+                            : (float)((const int32_t *)a->data)[i];
+  return out;
+}
+
+static int usage(void) {
+  fprintf(stderr,
+          "usage: model --input X.npy [--token-types T.npy] [--mask M.npy]\n"
+          "             --output Y.npy [--outputs logits|pooled|hidden]\n");
+  return 1;
+}
+
+int main(int argc, char **argv) {
+  const char *input = NULL, *types_path = NULL, *mask_path = NULL, *output = NULL;
+  const char *which = BERTC_HAS_LOGITS ? "logits" : BERTC_HAS_POOLED ? "pooled" : "hidden";
+  for (int i = 1; i < argc; ++i) {
+    const char *value = i + 1 < argc ? argv[i + 1] : NULL;
+    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return usage() - 1;
+    if (!value) return usage();
+    if (!strcmp(argv[i], "--input")) input = value;
+    else if (!strcmp(argv[i], "--token-types")) types_path = value;
+    else if (!strcmp(argv[i], "--mask")) mask_path = value;
+    else if (!strcmp(argv[i], "--output")) output = value;
+    else if (!strcmp(argv[i], "--outputs")) which = value;
+    else return usage();
+    ++i;
+  }
+  if (!input || !output) return usage();
+  int want_logits = !strcmp(which, "logits"), want_pooled = !strcmp(which, "pooled");
+  if (!want_logits && !want_pooled && strcmp(which, "hidden")) return usage();
+  if ((want_logits && !BERTC_HAS_LOGITS) || (want_pooled && !BERTC_HAS_POOLED))
+    return fail("this model has no %s output", which);
+
+  struct array x = {0};
+  if (read_npy(input, &x)) return 1;
+  int expected_rank = BERTC_ENTRY_IS_ENCODER ? 3 : 2;
+  if (x.rank != expected_rank ||
+      (BERTC_ENTRY_IS_ENCODER && (x.kind != 'f' || x.shape[2] != BERTC_HIDDEN_SIZE)) ||
+      (!BERTC_ENTRY_IS_ENCODER && x.kind == 'f'))
+    return fail(BERTC_ENTRY_IS_ENCODER
+                    ? "%s: need float32 hidden states [batch, seq, hidden]"
+                    : "%s: need integer token ids [batch, seq]",
+                input);
+  int64_t batch = x.shape[0], seq = x.shape[1];
+
+  int32_t *types = NULL;
+  if (types_path) {
+    struct array t = {0};
+    if (read_npy(types_path, &t)) return 1;
+    if (t.rank != 2 || t.shape[0] != batch || t.shape[1] != seq)
+      return fail("%s: token types must be [batch, seq] like the input", types_path);
+    if (!(types = as_int32(&t, types_path))) return 1;
+  }
+  float *mask = NULL;
+  if (mask_path) {
+    struct array m = {0};
+    if (read_npy(mask_path, &m)) return 1;
+    if (m.rank != 2 || m.shape[0] != batch || m.shape[1] != seq)
+      return fail("%s: the mask must be [batch, seq] like the input", mask_path);
+    if (!(mask = as_float(&m))) return 1;
+  }
+
+  int64_t out_shape[3] = {batch, want_logits ? BERTC_NUM_LABELS : BERTC_HIDDEN_SIZE, 0};
+  int out_rank = 2;
+  if (!want_logits && !want_pooled) {
+    out_shape[1] = seq;
+    out_shape[2] = BERTC_HIDDEN_SIZE;
+    out_rank = 3;
+  }
+  int64_t out_count = out_shape[0] * out_shape[1] * (out_rank == 3 ? out_shape[2] : 1);
+  float *result = (float *)malloc((size_t)(out_count > 0 ? out_count : 1) * sizeof(float));
+  if (!result) return fail("%s", "out of memory");
+
+#if BERTC_ENTRY_IS_ENCODER
+  const float *model_input = (const float *)x.data;
+#else
+  const int32_t *model_input = as_int32(&x, input);
+  if (!model_input) return 1;
+#endif
+  int status = bertc_run(model_input, types, mask, batch, seq,
+                         want_logits ? result : NULL, want_pooled ? result : NULL,
+                         (!want_logits && !want_pooled) ? result : NULL);
+  if (status != BERTC_OK) {
+    fprintf(stderr, "bertc: error: %s (status %d)\n", bertc_status_message(status), status);
+    return 2;
+  }
+  if (write_npy(output, result, out_rank, out_shape)) return 1;
+  printf("bertc: batch %lld, seq %lld -> %s [%lld, %lld%s] in %s\n", (long long)batch,
+         (long long)seq, which, (long long)out_shape[0], (long long)out_shape[1],
+         out_rank == 3 ? ", ..." : "", output);
+  if (want_logits)
+    for (int64_t b = 0; b < batch && b < 8; ++b) {
+      printf("  [%lld]", (long long)b);
+      for (int64_t c = 0; c < BERTC_NUM_LABELS && c < 8; ++c)
+        printf(" %.6f", result[b * BERTC_NUM_LABELS + c]);
+      printf("\n");
+    }
+  return 0;
+}

@@ -1,0 +1,38 @@
+// bert.attention to linalg: heads become an axis of the iteration space.
+// RUN: bert-opt %s -convert-bert-to-linalg -split-input-file | FileCheck %s
+
+// CHECK-DAG: #[[Q:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d2, d1, d4)>
+// CHECK-DAG: #[[K:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d3, d1, d4)>
+// CHECK-DAG: #[[S:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>
+// CHECK-DAG: #[[MASK:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d3)>
+// CHECK-LABEL: func.func @attention
+// CHECK-SAME: (%[[QV:.*]]: tensor<?x?x96xf32>, %[[KV:.*]]: tensor<?x?x96xf32>, %[[VV:.*]]: tensor<?x?x96xf32>, %[[M:.*]]: tensor<?x?xf32>)
+// Split [B, L, 96] into [B, L, 3, 32]:
+// CHECK: %[[QH:.*]] = tensor.expand_shape %[[QV]] {{\[}}[0], [1], [2, 3]] output_shape [%{{.*}}, %{{.*}}, 3, 32]
+// CHECK: %[[KH:.*]] = tensor.expand_shape %[[KV]]
+// scores[b, h, i, j] = sum_e q[b, i, h, e] k[b, j, h, e]:
+// CHECK: linalg.generic {indexing_maps = [#[[Q]], #[[K]], #[[S]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%[[QH]], %[[KH]]
+// s / sqrt(32) + (1 - mask[b, j]) * -10000:
+// CHECK: linalg.generic {{.*}}#[[MASK]]{{.*}} ins(%{{.*}}, %[[M]] :
+// CHECK: arith.constant 5.65685415 : f32
+// CHECK: arith.divf
+// CHECK: arith.constant -1.000000e+04 : f32
+// Softmax, then the context over the key axis, merged back to [B, L, 96]:
+// CHECK: math.exp
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]
+// CHECK: tensor.collapse_shape %{{.*}} {{\[}}[0], [1], [2, 3]] : tensor<?x?x3x32xf32> into tensor<?x?x96xf32>
+func.func @attention(%q: tensor<?x?x96xf32>, %k: tensor<?x?x96xf32>, %v: tensor<?x?x96xf32>, %m: tensor<?x?xf32>) -> tensor<?x?x96xf32> {
+  %c = bert.attention %q, %k, %v mask %m heads(3) : tensor<?x?x96xf32>, tensor<?x?xf32>
+  return %c : tensor<?x?x96xf32>
+}
+
+// -----
+
+// Without a mask no key is penalised.
+// CHECK-LABEL: func.func @attention_no_mask
+// CHECK-NOT: -1.000000e+04
+// CHECK: return
+func.func @attention_no_mask(%x: tensor<2x5x8xf32>) -> tensor<2x5x8xf32> {
+  %c = bert.attention %x, %x, %x heads(2) : tensor<2x5x8xf32>
+  return %c : tensor<2x5x8xf32>
+}

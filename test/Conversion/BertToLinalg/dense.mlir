@@ -1,0 +1,53 @@
+// bert.linear and bert.embedding to linalg on tensors.
+// RUN: bert-opt %s -convert-bert-to-linalg -split-input-file | FileCheck %s
+
+// The bias fills the accumulator; the product iterates (rows..., n, k) with
+// the weight read as [n, k] (nn.Linear's [out, in]), with no reshapes.
+// CHECK-DAG: #[[BIAS:.*]] = affine_map<(d0, d1, d2) -> (d2)>
+// CHECK-DAG: #[[ID3:.*]] = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+// CHECK-DAG: #[[X:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
+// CHECK-DAG: #[[W:.*]] = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
+// CHECK-DAG: #[[OUT:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
+// CHECK-LABEL: func.func @linear
+// CHECK-SAME: (%[[XV:.*]]: tensor<?x?x8xf32>, %[[WV:.*]]: tensor<4x8xf32>, %[[BV:.*]]: tensor<4xf32>)
+// CHECK-NOT: collapse_shape
+// CHECK: %[[ACC:.*]] = linalg.generic {indexing_maps = [#[[BIAS]], #[[ID3]]], iterator_types = ["parallel", "parallel", "parallel"]} ins(%[[BV]] : tensor<4xf32>)
+// CHECK: %[[Y:.*]] = linalg.generic {indexing_maps = [#[[X]], #[[W]], #[[OUT]]], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%[[XV]], %[[WV]] : tensor<?x?x8xf32>, tensor<4x8xf32>) outs(%[[ACC]] : tensor<?x?x4xf32>)
+// CHECK: arith.mulf
+// CHECK: arith.addf
+// CHECK-NOT: expand_shape
+// CHECK: return %[[Y]]
+func.func @linear(%x: tensor<?x?x8xf32>, %w: tensor<4x8xf32>, %b: tensor<4xf32>) -> tensor<?x?x4xf32> {
+  %y = bert.linear %x, %w bias %b : tensor<?x?x8xf32>, tensor<4x8xf32>, tensor<4xf32> -> tensor<?x?x4xf32>
+  return %y : tensor<?x?x4xf32>
+}
+
+// -----
+
+// Without a bias the accumulator starts at zero.
+// CHECK-LABEL: func.func @linear_no_bias
+// CHECK: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK: linalg.fill ins(%[[ZERO]] : f32)
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]
+func.func @linear_no_bias(%x: tensor<3x8xf32>, %w: tensor<4x8xf32>) -> tensor<3x4xf32> {
+  %y = bert.linear %x, %w : tensor<3x8xf32>, tensor<4x8xf32> -> tensor<3x4xf32>
+  return %y : tensor<3x4xf32>
+}
+
+// -----
+
+// A gather whose row index is clamped into [0, vocab - 1].
+// CHECK-LABEL: func.func @embedding
+// CHECK-SAME: (%[[T:.*]]: tensor<10x4xf32>, %[[IDS:.*]]: tensor<?x?xi32>)
+// CHECK: %[[V:.*]] = tensor.dim %[[T]], %{{.*}} : tensor<10x4xf32>
+// CHECK: linalg.generic {{.*}} ins(%[[IDS]] : tensor<?x?xi32>)
+// CHECK: %[[ID:.*]] = arith.index_cast %{{.*}} : i32 to index
+// CHECK: %[[LAST:.*]] = arith.subi %[[V]], %{{.*}} : index
+// CHECK: %[[LOW:.*]] = arith.maxsi %[[ID]], %{{.*}} : index
+// CHECK: %[[ROW:.*]] = arith.minsi %[[LOW]], %[[LAST]] : index
+// CHECK: %[[COL:.*]] = linalg.index 2 : index
+// CHECK: tensor.extract %[[T]][%[[ROW]], %[[COL]]] : tensor<10x4xf32>
+func.func @embedding(%t: tensor<10x4xf32>, %ids: tensor<?x?xi32>) -> tensor<?x?x4xf32> {
+  %e = bert.embedding %t, %ids : tensor<10x4xf32>, tensor<?x?xi32> -> tensor<?x?x4xf32>
+  return %e : tensor<?x?x4xf32>
+}

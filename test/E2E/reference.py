@@ -1,0 +1,177 @@
+#!/usr/bin/python3
+"""An independent PyTorch BERT, and the comparison of a compiled model with it.
+
+The reference reads the checkpoint with its own safetensors parser and
+computes BertForSequenceClassification's forward with torch.nn.functional
+(post-LN encoder, erf GELU, extended mask (1 - mask) * -10000, pooler tanh on
+[CLS], classifier) in float64, sharing no code with bertc.
+
+    reference.py MODEL_DIR EXE --entry model|encoder --batch 3 --seq 13
+                 [--pad] [--seed 0] [--tolerance 1e-4]
+
+runs EXE on random inputs (and padding masks with --pad) for every output
+kind and fails if any value differs by more than the tolerance.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+DTYPES = {"F32": np.float32, "F16": np.float16, "F64": np.float64}
+
+
+def load_safetensors(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    n = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8:8 + n])
+    base = 8 + n
+    tensors = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        start, end = info["data_offsets"]
+        raw = data[base + start:base + end]
+        if info["dtype"] == "BF16":
+            bits = np.frombuffer(raw, dtype="<u2").astype(np.uint32) << 16
+            array = bits.view(np.float32)
+        else:
+            array = np.frombuffer(raw, dtype=DTYPES[info["dtype"]])
+        tensors[name] = torch.tensor(array.astype(np.float64)).reshape(info["shape"])
+    return tensors
+
+
+class Reference:
+    def __init__(self, model_dir):
+        with open(os.path.join(model_dir, "config.json")) as f:
+            self.config = json.load(f)
+        self.w = load_safetensors(os.path.join(model_dir, "model.safetensors"))
+
+    def get(self, name):
+        return self.w["bert." + name] if "bert." + name in self.w else self.w[name]
+
+    def dense(self, x, name):
+        return F.linear(x, self.get(name + ".weight"), self.get(name + ".bias"))
+
+    def norm(self, x, name):
+        h = self.config["hidden_size"]
+        return F.layer_norm(x, (h,), self.get(name + ".weight"), self.get(name + ".bias"),
+                            eps=self.config.get("layer_norm_eps", 1e-12))
+
+    def embed(self, ids, types):
+        seq = ids.shape[1]
+        positions = torch.arange(seq).unsqueeze(0)
+        x = (F.embedding(ids, self.get("embeddings.word_embeddings.weight"))
+             + F.embedding(positions, self.get("embeddings.position_embeddings.weight"))
+             + F.embedding(types, self.get("embeddings.token_type_embeddings.weight")))
+        return self.norm(x, "embeddings.LayerNorm")
+
+    def encoder(self, x, mask):
+        cfg = self.config
+        heads = cfg["num_attention_heads"]
+        d = cfg["hidden_size"] // heads
+        extended = (1.0 - mask)[:, None, None, :] * -10000.0
+        act = cfg.get("hidden_act", "gelu")
+        for i in range(cfg["num_hidden_layers"]):
+            p = f"encoder.layer.{i}."
+
+            def split(t):
+                return t.view(t.shape[0], t.shape[1], heads, d).transpose(1, 2)
+
+            q = split(self.dense(x, p + "attention.self.query"))
+            k = split(self.dense(x, p + "attention.self.key"))
+            v = split(self.dense(x, p + "attention.self.value"))
+            scores = q @ k.transpose(-1, -2) / (d ** 0.5) + extended
+            context = (F.softmax(scores, dim=-1) @ v).transpose(1, 2).reshape(x.shape)
+            x = self.norm(self.dense(context, p + "attention.output.dense") + x,
+                          p + "attention.output.LayerNorm")
+            up = self.dense(x, p + "intermediate.dense")
+            up = F.gelu(up, approximate="tanh" if act == "gelu_new" else "none")
+            x = self.norm(self.dense(up, p + "output.dense") + x, p + "output.LayerNorm")
+        return x
+
+    def forward(self, x, mask, types=None, entry="model"):
+        if entry == "model":
+            x = self.embed(x, types)
+        hidden = self.encoder(x, mask)
+        out = {"hidden": hidden}
+        if ("bert.pooler.dense.weight" in self.w) or ("pooler.dense.weight" in self.w):
+            pooled = torch.tanh(self.dense(hidden[:, 0], "pooler.dense"))
+            out["pooled"] = pooled
+            if "classifier.weight" in self.w:
+                out["logits"] = F.linear(pooled, self.w["classifier.weight"], self.w["classifier.bias"])
+        return out
+
+
+def run(exe, paths, output, which):
+    command = [exe, "--input", paths["input"], "--output", output, "--outputs", which]
+    for flag in ("mask", "token-types"):
+        if flag in paths:
+            command += ["--" + flag, paths[flag]]
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    return np.load(output)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("model")
+    parser.add_argument("exe")
+    parser.add_argument("--entry", default="model", choices=["model", "encoder"])
+    parser.add_argument("--batch", type=int, default=2)
+    parser.add_argument("--seq", type=int, default=8)
+    parser.add_argument("--pad", action="store_true", help="pad the tails of some rows")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--tolerance", type=float, default=1e-4)
+    args = parser.parse_args()
+
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    ref = Reference(args.model)
+    cfg = ref.config
+    b, l = args.batch, args.seq
+    mask = np.ones((b, l), dtype=np.float32)
+    if args.pad:
+        for row in range(1, b):
+            mask[row, max(1, l - row * 3):] = 0
+    tmp = tempfile.mkdtemp()
+    paths = {"input": os.path.join(tmp, "x.npy"), "mask": os.path.join(tmp, "m.npy")}
+    np.save(paths["mask"], mask)
+    if args.entry == "model":
+        ids = rng.integers(0, cfg["vocab_size"], (b, l)).astype(np.int64)
+        types = rng.integers(0, cfg.get("type_vocab_size", 2), (b, l)).astype(np.int32)
+        np.save(paths["input"], ids)
+        paths["token-types"] = os.path.join(tmp, "t.npy")
+        np.save(paths["token-types"], types)
+        expected = ref.forward(torch.tensor(ids), torch.tensor(mask, dtype=torch.float64),
+                               torch.tensor(types, dtype=torch.int64), "model")
+    else:
+        x = rng.normal(0, 1, (b, l, cfg["hidden_size"])).astype(np.float32)
+        np.save(paths["input"], x)
+        expected = ref.forward(torch.tensor(x, dtype=torch.float64),
+                               torch.tensor(mask, dtype=torch.float64), entry="encoder")
+
+    worst = 0.0
+    for which, want in expected.items():
+        got = run(args.exe, paths, os.path.join(tmp, which + ".npy"), which)
+        want = want.numpy()
+        if got.shape != want.shape:
+            print(f"FAIL {which}: shape {got.shape} != {want.shape}")
+            return 1
+        error = float(np.max(np.abs(got - want)))
+        worst = max(worst, error)
+        print(f"{which}: shape {list(got.shape)}, max abs error {error:.2e}")
+        if not error <= args.tolerance:
+            print(f"FAIL {which}: {error:.3e} > {args.tolerance:.0e}")
+            return 1
+    print(f"PASS max abs error {worst:.2e} <= {args.tolerance:.0e}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
