@@ -10,8 +10,9 @@ packages=(
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22
   # Build and unit tests.
   cmake ninja-build ccache g++ libgtest-dev
-  # The independent PyTorch reference of the end-to-end tests.
-  python3 python3-numpy python3-torch
+  # The independent PyTorch reference of the end-to-end tests and the
+  # benchmarks' peers (OpenBLAS sgemm, PyTorch).
+  python3 python3-numpy python3-torch libopenblas-dev
 )
 
 missing=()

@@ -260,9 +260,16 @@ Error bertc::driver::compile(const Options &options) {
       options.emit == Emit::Exe) {
     Expected<std::string> text =
         generateCHeader(**module, guardNameFor(options.output));
-    if (!text)
-      return text.takeError();
-    header = std::move(*text);
+    if (!text) {
+      // A plain .mlir module (no bertc.entry) still makes a usable object;
+      // a library or an executable needs the entry point the header wraps.
+      if (options.emit != Emit::Obj)
+        return text.takeError();
+      llvm::errs() << "bert-compile: note: no C header: "
+                   << llvm::toString(text.takeError()) << "\n";
+    } else {
+      header = std::move(*text);
+    }
   }
   auto emitObject = [&](llvm::raw_pwrite_stream &out) {
     return target::emitCode(**llvmModule, **machine, /*assembly=*/false, out);
@@ -290,7 +297,7 @@ Error bertc::driver::compile(const Options &options) {
   case Emit::Obj:
     if (Error error = writeAtomically(options.output, emitObject))
       return error;
-    return writeHeader();
+    return header.empty() ? Error::success() : writeHeader();
   case Emit::Lib:
   case Emit::Exe: {
     Expected<ScratchDir> scratch = ScratchDir::create();

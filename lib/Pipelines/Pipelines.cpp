@@ -14,7 +14,7 @@ using namespace mlir;
 /// bert ops and elementwise tensor arithmetic to linalg on tensors.
 static const char *const kToLinalg =
     "convert-bert-to-linalg,convert-elementwise-to-linalg,"
-    "canonicalize,cse,linalg-fuse-elementwise-ops,canonicalize,cse";
+    "canonicalize,cse";
 
 /// Tensors to memrefs with identity layouts at the boundary; results become
 /// caller-owned out-parameters so the C ABI never returns heap memory.

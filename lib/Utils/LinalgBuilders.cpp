@@ -14,6 +14,15 @@ Value bertc::buildF32(OpBuilder &builder, Location loc, float value) {
   return arith::ConstantOp::create(builder, loc, builder.getF32FloatAttr(value));
 }
 
+Value bertc::buildMultiplyAccumulate(OpBuilder &builder, Location loc,
+                                     Value lhs, Value rhs, Value acc) {
+  auto flags = arith::FastMathFlagsAttr::get(
+      builder.getContext(),
+      arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
+  Value product = arith::MulFOp::create(builder, loc, lhs, rhs, flags);
+  return arith::AddFOp::create(builder, loc, acc, product, flags);
+}
+
 Value bertc::buildEmptyLike(OpBuilder &builder, Location loc, Value like,
                             Type elementType) {
   return tensor::EmptyOp::create(builder, loc,

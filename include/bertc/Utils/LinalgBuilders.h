@@ -50,6 +50,14 @@ mlir::Value buildRowwise(mlir::OpBuilder &builder, mlir::Location loc,
 mlir::Value buildLastAxisSizeF32(mlir::OpBuilder &builder, mlir::Location loc,
                                  mlir::Value input);
 
+/// acc + lhs * rhs for the body of a matmul-like reduction, with the fastmath
+/// flags `reassoc` and `contract`: they let LLVM vectorize the reduction and
+/// fuse it into FMAs (the summation order then differs from a sequential
+/// loop by rounding only, as it does between BLAS libraries).
+mlir::Value buildMultiplyAccumulate(mlir::OpBuilder &builder,
+                                    mlir::Location loc, mlir::Value lhs,
+                                    mlir::Value rhs, mlir::Value acc);
+
 /// An f32 constant.
 mlir::Value buildF32(mlir::OpBuilder &builder, mlir::Location loc, float value);
 

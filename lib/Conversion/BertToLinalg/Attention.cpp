@@ -79,9 +79,8 @@ struct AttentionLowering : OpConversionPattern<bert::AttentionOp> {
             ArrayRef<IT>{IT::parallel, IT::parallel, IT::parallel,
                          IT::parallel, IT::reduction},
             [](OpBuilder &ob, Location l, ValueRange args) {
-              Value mul = arith::MulFOp::create(ob, l, args[0], args[1]);
               linalg::YieldOp::create(
-                  ob, l, ValueRange{arith::AddFOp::create(ob, l, args[2], mul)});
+                  ob, l, buildMultiplyAccumulate(ob, l, args[0], args[1], args[2]));
             })
             .getResult(0);
     scores = scaleAndMask(rewriter, loc, scores, adaptor.getMask(),
@@ -105,9 +104,8 @@ struct AttentionLowering : OpConversionPattern<bert::AttentionOp> {
             ArrayRef<IT>{IT::parallel, IT::parallel, IT::parallel,
                          IT::parallel, IT::reduction},
             [](OpBuilder &ob, Location l, ValueRange args) {
-              Value mul = arith::MulFOp::create(ob, l, args[0], args[1]);
               linalg::YieldOp::create(
-                  ob, l, ValueRange{arith::AddFOp::create(ob, l, args[2], mul)});
+                  ob, l, buildMultiplyAccumulate(ob, l, args[0], args[1], args[2]));
             })
             .getResult(0);
     Value merged = tensor::CollapseShapeOp::create(

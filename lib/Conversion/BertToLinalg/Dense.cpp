@@ -82,10 +82,8 @@ struct LinearLowering : OpConversionPattern<bert::LinearOp> {
                                 withTail({n})},
             iterators,
             [](OpBuilder &b, Location l, ValueRange args) {
-              Value mul = arith::MulFOp::create(b, l, args[0], args[1]);
-              linalg::YieldOp::create(b, l,
-                                      ValueRange{arith::AddFOp::create(
-                                          b, l, args[2], mul)});
+              linalg::YieldOp::create(
+                  b, l, buildMultiplyAccumulate(b, l, args[0], args[1], args[2]));
             })
             .getResult(0);
     rewriter.replaceOp(op, product);

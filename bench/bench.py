@@ -1,0 +1,115 @@
+#!/usr/bin/python3
+"""bertc's benchmarks: us and the peers measured in the same run, as medians and ratios.
+
+    bench/run.sh [--quick]
+
+1. fp32 linear at BERT-base shapes (M in {1, 128, 512} x (768x768,
+   3072x768, 768x3072)) against OpenBLAS sgemm, one thread.
+2. BERT-base (12 layers, random weights), batch 1, seq 128, end to end:
+   the compiled model against PyTorch fp32, one thread each.
+3. Compiling BERT-base: wall time and peak memory of bert-compile.
+
+Timings are medians; machines here are noisy, so compare ratios. --quick uses
+2 encoder layers instead of 12 (ratios comparable, absolute times not).
+"""
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(ROOT, "test", "E2E"))
+from reference import Reference  # noqa: E402
+
+
+def sh(command, env=None, capture=False):
+    result = subprocess.run(command, check=True, env=env, text=True,
+                            stdout=subprocess.PIPE if capture else None)
+    return result.stdout if capture else None
+
+
+def bench_env():
+    """Single-threaded peers; OpenBLAS chooses its own kernel for this CPU."""
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    env.pop("OPENBLAS_CORETYPE", None)
+    env.pop("OPENBLAS_L2_SIZE", None)
+    return env
+
+
+def gemm(build, work):
+    print("== fp32 linear vs OpenBLAS sgemm (x W^T + b), 1 thread")
+    module = os.path.join(work, "linears.mlir")
+    with open(module, "w") as out:
+        for n, k in ((768, 768), (3072, 768), (768, 3072)):
+            out.write(f"""func.func @linear_{n}_{k}(%x: tensor<?x{k}xf32>, %w: tensor<{n}x{k}xf32>, %b: tensor<{n}xf32>) -> tensor<?x{n}xf32> attributes {{llvm.emit_c_interface}} {{
+  %y = bert.linear %x, %w bias %b : tensor<?x{k}xf32>, tensor<{n}x{k}xf32>, tensor<{n}xf32> -> tensor<?x{n}xf32>
+  return %y : tensor<?x{n}xf32>
+}}
+""")
+    obj = os.path.join(work, "linears.o")
+    sh([os.path.join(build, "bin", "bert-compile"), module, "--emit=obj", "-o", obj])
+    exe = os.path.join(work, "gemm_bench")
+    sh(["cc", "-O2", "-o", exe, os.path.join(HERE, "gemm_bench.c"), obj, "-lopenblas", "-lm"])
+    sh([exe], env=bench_env())
+
+
+def torch_time(model_dir, seq, runs):
+    torch.set_num_threads(1)
+    ref = Reference(model_dir)
+    ref.w = {name: t.float() for name, t in ref.w.items()}
+    ids = torch.randint(0, ref.config["vocab_size"], (1, seq))
+    types = torch.zeros_like(ids)
+    mask = torch.ones(1, seq)
+    times = []
+    with torch.no_grad():
+        ref.forward(ids, mask, types)
+        for _ in range(runs):
+            start = time.perf_counter()
+            ref.forward(ids, mask, types)
+            times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def end_to_end(build, work, layers, runs):
+    print(f"\n== BERT-base ({layers} layers, random weights), batch 1, seq 128, 1 thread")
+    model = os.path.join(work, "bert-base")
+    sh(["/usr/bin/python3", os.path.join(ROOT, "scripts", "make_checkpoint.py"), model,
+        "--hidden", "768", "--heads", "12", "--layers", str(layers), "--intermediate", "3072",
+        "--vocab", "30522", "--max-positions", "512", "--seed", "1"])
+    obj = os.path.join(work, "model.o")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    sh([os.path.join(build, "bin", "bert-compile"), model, "--emit=obj", "-o", obj])
+    compile_seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    exe = os.path.join(work, "e2e_bench")
+    sh(["cc", "-O2", "-I", work, "-o", exe, os.path.join(HERE, "e2e_bench.c"), obj, "-lm"])
+    ours = float(sh([exe, "128", str(runs)], env=bench_env(), capture=True))
+    theirs = torch_time(model, 128, runs)
+    print(f"bert-compile: {compile_seconds:.1f} s, peak RSS {max(peak, before) / 1024:.0f} MiB")
+    print(f"bertc fp32:   {ours * 1e3:9.1f} ms (median of {runs})")
+    print(f"PyTorch fp32: {theirs * 1e3:9.1f} ms (median of {runs}, torch {torch.__version__})")
+    print(f"ratio: {theirs / ours:.2f}x (PyTorch time / bertc time: above 1 means bertc is faster)")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--build", default=os.path.join(ROOT, "build"))
+    args = parser.parse_args()
+    work = tempfile.mkdtemp(prefix="bertc-bench-")
+    print(f"machine: {os.cpu_count()} cores; {open('/proc/cpuinfo').read().split('model name')[1].split(chr(10))[0].strip(': ')}")
+    gemm(args.build, work)
+    end_to_end(args.build, work, 2 if args.quick else 12, 3 if args.quick else 5)
+
+
+if __name__ == "__main__":
+    main()
