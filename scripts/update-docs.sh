@@ -8,4 +8,5 @@ cmake --build "$build" --target mlir-doc -- -j2
 cp "$build/docs/Dialects/BQ.md" "$root/docs/reference/BQ.md"
 cp "$build/docs/Dialects/Bert.md" "$root/docs/reference/Bert.md"
 cp "$build/docs/BertcTransformsPasses.md" "$root/docs/reference/Passes.md"
+cp "$build/docs/BertcConversionPasses.md" "$root/docs/reference/ConversionPasses.md"
 echo "docs/reference updated"
