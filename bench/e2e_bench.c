@@ -10,16 +10,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-static double now(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec + 1e-9 * t.tv_nsec;
-}
+#include "timing.h"
 
-static int compare(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
 
 int main(int argc, char **argv) {
   int seq = argc > 1 ? atoi(argv[1]) : 128, runs = argc > 2 ? atoi(argv[2]) : 5;
@@ -34,7 +26,6 @@ int main(int argc, char **argv) {
     bertc_run(ids, NULL, NULL, 1, seq, logits, NULL, NULL);
     times[r] = now() - start;
   }
-  qsort(times, runs, sizeof(double), compare);
-  printf("%.6f\n", times[runs / 2]);
+  printf("%.6f\n", median(times, runs));
   return 0;
 }

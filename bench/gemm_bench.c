@@ -13,6 +13,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "timing.h"
+
 struct m1 { float *allocated, *aligned; int64_t offset, sizes[1], strides[1]; };
 struct m2 { float *allocated, *aligned; int64_t offset, sizes[2], strides[2]; };
 typedef void (*linear_fn)(struct m2 *, struct m2 *, struct m1 *, struct m2 *);
@@ -21,16 +23,6 @@ void _mlir_ciface_linear_768_768(struct m2 *, struct m2 *, struct m1 *, struct m
 void _mlir_ciface_linear_3072_768(struct m2 *, struct m2 *, struct m1 *, struct m2 *);
 void _mlir_ciface_linear_768_3072(struct m2 *, struct m2 *, struct m1 *, struct m2 *);
 
-static double now(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec + 1e-9 * t.tv_nsec;
-}
-
-static int compare(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
 
 /* Median seconds of `samples` runs, each repeated until it lasts >= 50 ms. */
 #define SAMPLES 7
@@ -45,8 +37,7 @@ static double median_time(void (*run)(void *), void *context) {
     for (int r = 0; r < repeats; ++r) run(context);
     times[s] = (now() - start) / repeats;
   }
-  qsort(times, SAMPLES, sizeof(double), compare);
-  return times[SAMPLES / 2];
+  return median(times, SAMPLES);
 }
 
 struct problem {

@@ -173,6 +173,17 @@ static float *as_float(const struct array *a) {
   return out;
 }
 
+/* Reads a [batch, seq] array that accompanies the input (token types, mask). */
+static int read_companion(const char *path, int64_t batch, int64_t seq, const char *what,
+                          struct array *out) {
+  if (read_npy(path, out)) return 1;
+  if (out->rank != 2 || out->shape[0] != batch || out->shape[1] != seq) {
+    fprintf(stderr, "bertc: error: %s: %s must be [batch, seq] like the input\n", path, what);
+    return 1;
+  }
+  return 0;
+}
+
 static int usage(void) {
   fprintf(stderr,
           "usage: model --input X.npy [--token-types T.npy] [--mask M.npy]\n"
@@ -214,20 +225,15 @@ int main(int argc, char **argv) {
   int64_t batch = x.shape[0], seq = x.shape[1];
 
   int32_t *types = NULL;
+  struct array companion = {0};
   if (types_path) {
-    struct array t = {0};
-    if (read_npy(types_path, &t)) return 1;
-    if (t.rank != 2 || t.shape[0] != batch || t.shape[1] != seq)
-      return fail("%s: token types must be [batch, seq] like the input", types_path);
-    if (!(types = as_int32(&t, types_path))) return 1;
+    if (read_companion(types_path, batch, seq, "token types", &companion)) return 1;
+    if (!(types = as_int32(&companion, types_path))) return 1;
   }
   float *mask = NULL;
   if (mask_path) {
-    struct array m = {0};
-    if (read_npy(mask_path, &m)) return 1;
-    if (m.rank != 2 || m.shape[0] != batch || m.shape[1] != seq)
-      return fail("%s: the mask must be [batch, seq] like the input", mask_path);
-    if (!(mask = as_float(&m))) return 1;
+    if (read_companion(mask_path, batch, seq, "the mask", &companion)) return 1;
+    if (!(mask = as_float(&companion))) return 1;
   }
 
   int64_t out_shape[3] = {batch, want_logits ? BERTC_NUM_LABELS : BERTC_HIDDEN_SIZE, 0};

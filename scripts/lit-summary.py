@@ -14,16 +14,22 @@ SKIPPED = {"UNSUPPORTED", "SKIPPED", "EXCLUDED"}
 def main(paths):
     passed = failed = skipped = 0
     for path in paths:
-        with open(path) as handle:
-            for test in json.load(handle)["tests"]:
-                code = test["code"]
-                if code in PASSED:
-                    passed += 1
-                elif code in SKIPPED:
-                    skipped += 1
-                else:
-                    failed += 1
-                    print(f"  {code}: {test['name']}")
+        try:
+            with open(path) as handle:
+                tests = json.load(handle)["tests"]
+        except (OSError, ValueError, KeyError) as error:
+            print(f"  lit wrote no results to {path}: {error}")
+            failed += 1
+            continue
+        for test in tests:
+            code = test["code"]
+            if code in PASSED:
+                passed += 1
+            elif code in SKIPPED:
+                skipped += 1
+            else:
+                failed += 1
+                print(f"  {code}: {test['name']}")
     line = f"lit: {passed} passed, {failed} failed"
     if skipped:
         line += f", {skipped} skipped"

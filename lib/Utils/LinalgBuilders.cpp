@@ -23,6 +23,19 @@ Value bertc::buildMultiplyAccumulate(OpBuilder &builder, Location loc,
   return arith::AddFOp::create(builder, loc, acc, product, flags);
 }
 
+Value bertc::buildContraction(OpBuilder &builder, Location loc, Value lhs,
+                              Value rhs, Value init, ArrayRef<AffineMap> maps,
+                              ArrayRef<utils::IteratorType> iterators) {
+  return linalg::GenericOp::create(
+             builder, loc, TypeRange{init.getType()}, ValueRange{lhs, rhs},
+             ValueRange{init}, maps, iterators,
+             [](OpBuilder &b, Location l, ValueRange args) {
+               linalg::YieldOp::create(
+                   b, l, buildMultiplyAccumulate(b, l, args[0], args[1], args[2]));
+             })
+      .getResult(0);
+}
+
 Value bertc::buildEmptyLike(OpBuilder &builder, Location loc, Value like,
                             Type elementType) {
   return tensor::EmptyOp::create(builder, loc,

@@ -9,6 +9,8 @@
 #ifndef BERTC_UTILS_LINALGBUILDERS_H
 #define BERTC_UTILS_LINALGBUILDERS_H
 
+#include "mlir/Dialect/Utils/StructuredOpsUtils.h"
+#include "mlir/IR/AffineMap.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Value.h"
 
@@ -57,6 +59,15 @@ mlir::Value buildLastAxisSizeF32(mlir::OpBuilder &builder, mlir::Location loc,
 mlir::Value buildMultiplyAccumulate(mlir::OpBuilder &builder,
                                     mlir::Location loc, mlir::Value lhs,
                                     mlir::Value rhs, mlir::Value acc);
+
+/// A linalg.generic computing init + sum lhs * rhs over the iteration space
+/// of `maps` (lhs, rhs, init) with `iterators`, with the fastmath body of
+/// buildMultiplyAccumulate: every matmul-like product of the lowering.
+mlir::Value buildContraction(mlir::OpBuilder &builder, mlir::Location loc,
+                             mlir::Value lhs, mlir::Value rhs,
+                             mlir::Value init,
+                             llvm::ArrayRef<mlir::AffineMap> maps,
+                             llvm::ArrayRef<mlir::utils::IteratorType> iterators);
 
 /// An f32 constant.
 mlir::Value buildF32(mlir::OpBuilder &builder, mlir::Location loc, float value);

@@ -66,23 +66,16 @@ struct AttentionLowering : OpConversionPattern<bert::AttentionOp> {
     // scores[b, h, i, j] = sum_e q[b, i, h, e] k[b, j, h, e]
     AffineExpr b, h, i, j, e;
     bindDims(context, b, h, i, j, e);
-    Value scores =
-        linalg::GenericOp::create(
-            rewriter, loc,
-            TypeRange{RankedTensorType::get({dyn, heads, dyn, dyn},
-                                            rewriter.getF32Type())},
-            ValueRange{q, k},
-            ValueRange{zeros({dyn, heads, dyn, dyn}, {batch, length, length})},
-            ArrayRef<AffineMap>{AffineMap::get(5, 0, {b, i, h, e}, context),
-                                AffineMap::get(5, 0, {b, j, h, e}, context),
-                                AffineMap::get(5, 0, {b, h, i, j}, context)},
-            ArrayRef<IT>{IT::parallel, IT::parallel, IT::parallel,
-                         IT::parallel, IT::reduction},
-            [](OpBuilder &ob, Location l, ValueRange args) {
-              linalg::YieldOp::create(
-                  ob, l, buildMultiplyAccumulate(ob, l, args[0], args[1], args[2]));
-            })
-            .getResult(0);
+    const IT contractionIterators[] = {IT::parallel, IT::parallel,
+                                       IT::parallel, IT::parallel,
+                                       IT::reduction};
+    Value scores = buildContraction(
+        rewriter, loc, q, k,
+        zeros({dyn, heads, dyn, dyn}, {batch, length, length}),
+        {AffineMap::get(5, 0, {b, i, h, e}, context),
+         AffineMap::get(5, 0, {b, j, h, e}, context),
+         AffineMap::get(5, 0, {b, h, i, j}, context)},
+        contractionIterators);
     scores = scaleAndMask(rewriter, loc, scores, adaptor.getMask(),
                           static_cast<float>(std::sqrt(double(headSize))));
     Value probabilities = bert_to_linalg::buildSoftmax(rewriter, loc, scores);
@@ -90,24 +83,13 @@ struct AttentionLowering : OpConversionPattern<bert::AttentionOp> {
     // context[b, i, h, e] = sum_j p[b, h, i, j] v[b, j, h, e]
     AffineExpr cb, ci, ch, ce, cj;
     bindDims(context, cb, ci, ch, ce, cj);
-    Value attended =
-        linalg::GenericOp::create(
-            rewriter, loc,
-            TypeRange{RankedTensorType::get({dyn, dyn, heads, headSize},
-                                            rewriter.getF32Type())},
-            ValueRange{probabilities, v},
-            ValueRange{zeros({dyn, dyn, heads, headSize}, {batch, length})},
-            ArrayRef<AffineMap>{
-                AffineMap::get(5, 0, {cb, ch, ci, cj}, context),
-                AffineMap::get(5, 0, {cb, cj, ch, ce}, context),
-                AffineMap::get(5, 0, {cb, ci, ch, ce}, context)},
-            ArrayRef<IT>{IT::parallel, IT::parallel, IT::parallel,
-                         IT::parallel, IT::reduction},
-            [](OpBuilder &ob, Location l, ValueRange args) {
-              linalg::YieldOp::create(
-                  ob, l, buildMultiplyAccumulate(ob, l, args[0], args[1], args[2]));
-            })
-            .getResult(0);
+    Value attended = buildContraction(
+        rewriter, loc, probabilities, v,
+        zeros({dyn, dyn, heads, headSize}, {batch, length}),
+        {AffineMap::get(5, 0, {cb, ch, ci, cj}, context),
+         AffineMap::get(5, 0, {cb, cj, ch, ce}, context),
+         AffineMap::get(5, 0, {cb, ci, ch, ce}, context)},
+        contractionIterators);
     Value merged = tensor::CollapseShapeOp::create(
         rewriter, loc, attended,
         ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});

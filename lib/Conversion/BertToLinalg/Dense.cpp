@@ -73,19 +73,11 @@ struct LinearLowering : OpConversionPattern<bert::LinearOp> {
     SmallVector<utils::IteratorType> iterators(rank + 1,
                                                utils::IteratorType::parallel);
     iterators.back() = utils::IteratorType::reduction;
-    Value product =
-        linalg::GenericOp::create(
-            rewriter, loc, TypeRange{resultType},
-            ValueRange{x, adaptor.getWeight()}, ValueRange{acc},
-            ArrayRef<AffineMap>{withTail({k}),
-                                AffineMap::get(rank + 1, 0, {n, k}, context),
-                                withTail({n})},
-            iterators,
-            [](OpBuilder &b, Location l, ValueRange args) {
-              linalg::YieldOp::create(
-                  b, l, buildMultiplyAccumulate(b, l, args[0], args[1], args[2]));
-            })
-            .getResult(0);
+    Value product = buildContraction(
+        rewriter, loc, x, adaptor.getWeight(), acc,
+        {withTail({k}), AffineMap::get(rank + 1, 0, {n, k}, context),
+         withTail({n})},
+        iterators);
     rewriter.replaceOp(op, product);
     return success();
   }
