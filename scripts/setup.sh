@@ -13,6 +13,8 @@ packages=(
   # The independent PyTorch reference of the end-to-end tests and the
   # benchmarks' peers (OpenBLAS sgemm, PyTorch).
   python3 python3-numpy python3-torch libopenblas-dev
+  # The sanitizer and libFuzzer runtimes of the robustness stage.
+  libclang-rt-22-dev
 )
 
 missing=()

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # README command 2: installs what is missing, builds incrementally and runs
 # the whole test suite (lit + FileCheck, GoogleTest through lit, and the
-# PyTorch reference tests), then the dialect and pass tests once more with
-# --verify-roundtrip. Ends with one line: "lit: N passed, M failed".
+# PyTorch reference tests), the dialect and pass tests once more with
+# --verify-roundtrip, then the robustness stage (scripts/sanitize.sh: the
+# suite again under ASan + UBSan, and each libFuzzer target for 60 s; skip it
+# with BERTC_SKIP_SANITIZERS=1). Ends with one line: "lit: N passed, M failed".
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${BERTC_BUILD_DIR:-$root/build}"
@@ -19,6 +21,13 @@ BERTC_VERIFY_ROUNDTRIP=1 "$lit" -s -j"${BERTC_JOBS:-2}" \
   -o "$results/roundtrip.json" "$build/test/Dialect" "$build/test/Transforms" ||
   status=1
 
-/usr/bin/python3 "$root/scripts/lit-summary.py" "$results/all.json" \
-  "$results/roundtrip.json" || status=1
+summaries=("$results/all.json" "$results/roundtrip.json")
+if [ "${BERTC_SKIP_SANITIZERS:-0}" != 1 ]; then
+  san_build="${BERTC_SAN_BUILD_DIR:-$root/build-san}"
+  rm -f "$san_build/test-results.json"
+  "$root/scripts/sanitize.sh" || status=1
+  summaries+=("$san_build/test-results.json")
+fi
+
+/usr/bin/python3 "$root/scripts/lit-summary.py" "${summaries[@]}" || status=1
 exit $status

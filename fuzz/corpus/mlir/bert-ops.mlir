@@ -1,0 +1,37 @@
+// Round trip of every bert op, in the custom and in the generic form.
+// RUN: bert-opt %s | bert-opt | FileCheck %s
+// RUN: bert-opt %s --mlir-print-op-generic | bert-opt | FileCheck %s
+
+// CHECK-LABEL: func.func @encoder_layer
+func.func @encoder_layer(%table: tensor<30522x96xf32>, %ids: tensor<3x13xi64>,
+                         %mask: tensor<3x13xf32>, %w: tensor<96x96xf32>,
+                         %b: tensor<96xf32>, %g: tensor<96xf32>) -> tensor<3x13x96xf32> {
+  // CHECK: bert.embedding %{{.*}}, %{{.*}} : tensor<30522x96xf32>, tensor<3x13xi64> -> tensor<3x13x96xf32>
+  %e = bert.embedding %table, %ids : tensor<30522x96xf32>, tensor<3x13xi64> -> tensor<3x13x96xf32>
+  // CHECK: bert.layer_norm %{{.*}}, %{{.*}}, %{{.*}} epsilon(9.99999996E-13) : tensor<3x13x96xf32>, tensor<96xf32>
+  %h = bert.layer_norm %e, %g, %b epsilon(1.0e-12) : tensor<3x13x96xf32>, tensor<96xf32>
+  // CHECK: bert.linear %{{.*}}, %{{.*}} bias %{{.*}} : tensor<3x13x96xf32>, tensor<96x96xf32>, tensor<96xf32> -> tensor<3x13x96xf32>
+  %q = bert.linear %h, %w bias %b : tensor<3x13x96xf32>, tensor<96x96xf32>, tensor<96xf32> -> tensor<3x13x96xf32>
+  // CHECK: bert.linear %{{.*}}, %{{.*}} : tensor<3x13x96xf32>, tensor<96x96xf32> -> tensor<3x13x96xf32>
+  %k = bert.linear %h, %w : tensor<3x13x96xf32>, tensor<96x96xf32> -> tensor<3x13x96xf32>
+  // CHECK: bert.attention %{{.*}}, %{{.*}}, %{{.*}} mask %{{.*}} heads(3) : tensor<3x13x96xf32>, tensor<3x13xf32>
+  %c = bert.attention %q, %k, %h mask %mask heads(3) : tensor<3x13x96xf32>, tensor<3x13xf32>
+  // CHECK: bert.attention %{{.*}}, %{{.*}}, %{{.*}} heads(3) : tensor<3x13x96xf32>
+  %d = bert.attention %q, %k, %c heads(3) : tensor<3x13x96xf32>
+  // CHECK: bert.gelu %{{.*}} : tensor<3x13x96xf32>
+  %a = bert.gelu %d : tensor<3x13x96xf32>
+  // CHECK: bert.gelu %{{.*}} approximation<tanh> : tensor<3x13x96xf32>
+  %t = bert.gelu %a approximation<tanh> : tensor<3x13x96xf32>
+  // CHECK: bert.softmax %{{.*}} : tensor<3x13x96xf32>
+  %s = bert.softmax %t : tensor<3x13x96xf32>
+  return %s : tensor<3x13x96xf32>
+}
+
+// CHECK-LABEL: func.func @dynamic_shapes
+func.func @dynamic_shapes(%x: tensor<?x?x768xf32>, %w: tensor<3072x768xf32>, %m: tensor<?x?xf32>) -> tensor<?x?x3072xf32> {
+  // CHECK: bert.attention %{{.*}}, %{{.*}}, %{{.*}} mask %{{.*}} heads(12) : tensor<?x?x768xf32>, tensor<?x?xf32>
+  %c = bert.attention %x, %x, %x mask %m heads(12) : tensor<?x?x768xf32>, tensor<?x?xf32>
+  // CHECK: bert.linear %{{.*}}, %{{.*}} : tensor<?x?x768xf32>, tensor<3072x768xf32> -> tensor<?x?x3072xf32>
+  %y = bert.linear %c, %w : tensor<?x?x768xf32>, tensor<3072x768xf32> -> tensor<?x?x3072xf32>
+  return %y : tensor<?x?x3072xf32>
+}
