@@ -45,19 +45,36 @@ def bench_env():
 
 def gemm(build, work):
     print("== fp32 linear vs OpenBLAS sgemm (x W^T + b), 1 thread")
+    # Weights are compile-time constants, as in a compiled model (they are
+    # prepacked); OpenBLAS gets the same values from weights.bin.
     module = os.path.join(work, "linears.mlir")
-    with open(module, "w") as out:
+    rng = np.random.default_rng(0)
+    blobs = {}
+    with open(module, "w") as out, open(os.path.join(work, "weights.bin"), "wb") as raw:
         for n, k in ((768, 768), (3072, 768), (768, 3072)):
-            out.write(f"""func.func @linear_{n}_{k}(%x: tensor<?x{k}xf32>, %w: tensor<{n}x{k}xf32>, %b: tensor<{n}xf32>) -> tensor<?x{n}xf32> attributes {{llvm.emit_c_interface}} {{
+            w = rng.uniform(-0.5, 0.5, (n, k)).astype(np.float32)
+            b = rng.uniform(-0.5, 0.5, (n,)).astype(np.float32)
+            raw.write(w.tobytes())
+            raw.write(b.tobytes())
+            blobs[f"w{n}x{k}"], blobs[f"b{n}x{k}"] = w, b
+            out.write(f"""func.func @linear_{n}_{k}(%x: tensor<?x{k}xf32>) -> tensor<?x{n}xf32> attributes {{llvm.emit_c_interface}} {{
+  %w = arith.constant dense_resource<w{n}x{k}> : tensor<{n}x{k}xf32>
+  %b = arith.constant dense_resource<b{n}x{k}> : tensor<{n}xf32>
   %y = bert.linear %x, %w bias %b : tensor<?x{k}xf32>, tensor<{n}x{k}xf32>, tensor<{n}xf32> -> tensor<?x{n}xf32>
   return %y : tensor<?x{n}xf32>
 }}
 """)
+        # dense_resource blobs: a 4-byte alignment prefix, then the data.
+        out.write("{-#\n  dialect_resources: {\n    builtin: {\n")
+        out.write(",\n".join(
+            f'      {name}: "0x04000000{value.tobytes().hex().upper()}"'
+            for name, value in blobs.items()))
+        out.write("\n    }\n  }\n#-}\n")
     obj = os.path.join(work, "linears.o")
     sh([os.path.join(build, "bin", "bert-compile"), module, "--emit=obj", "-o", obj])
     exe = os.path.join(work, "gemm_bench")
     sh(["cc", "-O2", "-o", exe, os.path.join(HERE, "gemm_bench.c"), obj, "-lopenblas", "-lm"])
-    sh([exe], env=bench_env())
+    sh([exe, os.path.join(work, "weights.bin")], env=bench_env())
 
 
 def torch_time(model_dir, seq, runs):

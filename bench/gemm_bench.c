@@ -17,11 +17,13 @@
 
 struct m1 { float *allocated, *aligned; int64_t offset, sizes[1], strides[1]; };
 struct m2 { float *allocated, *aligned; int64_t offset, sizes[2], strides[2]; };
-typedef void (*linear_fn)(struct m2 *, struct m2 *, struct m1 *, struct m2 *);
+/* The compiled linears hold their weights (prepacked at compile time); the
+ * same weights and biases are in weights.bin for OpenBLAS. */
+typedef void (*linear_fn)(struct m2 *, struct m2 *);
 
-void _mlir_ciface_linear_768_768(struct m2 *, struct m2 *, struct m1 *, struct m2 *);
-void _mlir_ciface_linear_3072_768(struct m2 *, struct m2 *, struct m1 *, struct m2 *);
-void _mlir_ciface_linear_768_3072(struct m2 *, struct m2 *, struct m1 *, struct m2 *);
+void _mlir_ciface_linear_768_768(struct m2 *, struct m2 *);
+void _mlir_ciface_linear_3072_768(struct m2 *, struct m2 *);
+void _mlir_ciface_linear_768_3072(struct m2 *, struct m2 *);
 
 
 /* Median seconds of `samples` runs, each repeated until it lasts >= 50 ms. */
@@ -49,10 +51,8 @@ struct problem {
 static void run_ours(void *p) {
   struct problem *q = p;
   struct m2 x = {q->x, q->x, 0, {q->m, q->k}, {q->k, 1}};
-  struct m2 w = {q->w, q->w, 0, {q->n, q->k}, {q->k, 1}};
-  struct m1 b = {q->b, q->b, 0, {q->n}, {1}};
   struct m2 y = {q->ours, q->ours, 0, {q->m, q->n}, {q->n, 1}};
-  q->fn(&x, &w, &b, &y);
+  q->fn(&x, &y);
 }
 
 static void run_blas(void *p) {
@@ -71,7 +71,16 @@ static float *random_floats(size_t count, unsigned *seed) {
 char *openblas_get_corename(void);
 char *openblas_get_config(void);
 
-int main(void) {
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    fprintf(stderr, "usage: gemm_bench weights.bin\n");
+    return 1;
+  }
+  FILE *weights = fopen(argv[1], "rb");
+  if (!weights) {
+    fprintf(stderr, "cannot open %s\n", argv[1]);
+    return 1;
+  }
   printf("OpenBLAS %s, kernel %s, 1 thread\n", openblas_get_config(), openblas_get_corename());
   const int ms[] = {1, 128, 512};
   const struct { int n, k; linear_fn fn; } shapes[] = {
@@ -82,12 +91,17 @@ int main(void) {
   int failures = 0;
   printf("%-16s %12s %12s %10s %10s %8s\n", "M x N x K", "bertc ms", "OpenBLAS ms",
          "bertc GF/s", "BLAS GF/s", "ratio");
-  for (size_t s = 0; s < 3; ++s)
+  for (size_t s = 0; s < 3; ++s) {
+    size_t wn = (size_t)shapes[s].n * shapes[s].k;
+    float *w = malloc(wn * sizeof(float)), *b = malloc(shapes[s].n * sizeof(float));
+    if (fread(w, sizeof(float), wn, weights) != wn ||
+        fread(b, sizeof(float), shapes[s].n, weights) != (size_t)shapes[s].n) {
+      fprintf(stderr, "%s is too short\n", argv[1]);
+      return 1;
+    }
     for (size_t i = 0; i < 3; ++i) {
-      struct problem q = {ms[i], shapes[s].n, shapes[s].k, 0, 0, 0, 0, 0, shapes[s].fn};
+      struct problem q = {ms[i], shapes[s].n, shapes[s].k, 0, w, b, 0, 0, shapes[s].fn};
       q.x = random_floats((size_t)q.m * q.k, &seed);
-      q.w = random_floats((size_t)q.n * q.k, &seed);
-      q.b = random_floats(q.n, &seed);
       q.ours = calloc((size_t)q.m * q.n, sizeof(float));
       q.blas = calloc((size_t)q.m * q.n, sizeof(float));
       double ours = median_time(run_ours, &q), blas = median_time(run_blas, &q);
@@ -101,8 +115,12 @@ int main(void) {
              flops / ours * 1e-9, flops / blas * 1e-9, blas / ours,
              worst > 1e-3 ? "  MISMATCH" : "");
       failures += worst > 1e-3;
-      free(q.x); free(q.w); free(q.b); free(q.ours); free(q.blas);
+      free(q.x); free(q.ours); free(q.blas);
     }
+    free(w);
+    free(b);
+  }
+  fclose(weights);
   printf("(ratio = OpenBLAS time / bertc time: above 1 means bertc is faster)\n");
   return failures != 0;
 }

@@ -22,6 +22,7 @@
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
@@ -122,7 +123,12 @@ static Expected<std::unique_ptr<llvm::Module>>
 lowerToLlvm(ModuleOp module, llvm::LLVMContext &llvmContext,
             llvm::TargetMachine &machine) {
   PassManager pm(module.getContext());
-  if (Error error = buildPipelineTo(pm, Phase::Llvm))
+  PipelineOptions pipelineOptions;
+  if (machine.getMCSubtargetInfo()->checkFeatures("+avx512f")) {
+    pipelineOptions.vectorWidth = 16;
+    pipelineOptions.gemmRows = 8;
+  }
+  if (Error error = buildPipelineTo(pm, Phase::Llvm, pipelineOptions))
     return std::move(error);
   if (failed(pm.run(module)))
     return driverError("lowering to the llvm dialect failed (see the "

@@ -24,23 +24,29 @@ static const char *const kBufferize =
     "function-boundary-type-conversion=identity-layout-map},"
     "canonicalize,buffer-deallocation-pipeline,canonicalize";
 
+/// The register-blocked GEMM kernels replace the tagged linear products
+/// (bert-lower-linears{vector-width=...} is added in front, per target).
 /// Loops and the llvm dialect. math ops with an LLVM intrinsic stay
 /// intrinsics; erf and tanh become libm calls (erff, tanhf).
 static const char *const kToLlvm =
     "convert-linalg-to-loops,lower-affine,convert-scf-to-cf,canonicalize,"
+    "convert-vector-to-llvm,"
     "convert-math-to-llvm,convert-math-to-libm,expand-strided-metadata,"
     "lower-affine,finalize-memref-to-llvm,convert-arith-to-llvm,"
     "convert-index-to-llvm,convert-cf-to-llvm,convert-func-to-llvm,"
     "reconcile-unrealized-casts";
 
-llvm::Error bertc::buildPipelineTo(OpPassManager &pm, Phase phase) {
+llvm::Error bertc::buildPipelineTo(OpPassManager &pm, Phase phase,
+                                   const PipelineOptions &options) {
   std::string pipeline;
   if (phase >= Phase::Linalg)
     pipeline += kToLinalg;
   if (phase >= Phase::Bufferize)
     pipeline += std::string(",") + kBufferize;
   if (phase >= Phase::Llvm)
-    pipeline += std::string(",") + kToLlvm;
+    pipeline += ",func.func(bert-lower-linears{vector-width=" +
+                std::to_string(options.vectorWidth) +
+                " rows=" + std::to_string(options.gemmRows) + "})," + kToLlvm;
   if (pipeline.empty())
     return llvm::Error::success();
   std::string message;

@@ -20,8 +20,18 @@ enum class Phase {
   Llvm,      ///< the llvm dialect, ready for translation
 };
 
+/// What the target decides in the pipeline.
+struct PipelineOptions {
+  /// f32 lanes of a vector register: 8 (AVX2), 16 (AVX-512).
+  unsigned vectorWidth = 8;
+  /// Rows of the GEMM register block: 4 fits AVX2's 16 vector registers,
+  /// 8 uses AVX-512's 32.
+  unsigned gemmRows = 4;
+};
+
 /// Adds the passes that take the import phase's IR to `phase`.
-llvm::Error buildPipelineTo(mlir::OpPassManager &pm, Phase phase);
+llvm::Error buildPipelineTo(mlir::OpPassManager &pm, Phase phase,
+                            const PipelineOptions &options = {});
 
 /// Registers --bertc-lower-to-linalg, --bertc-bufferize and
 /// --bertc-lower-to-llvm for bert-opt.

@@ -72,4 +72,33 @@ def ResultsToOutParamsPass : Pass<"bert-results-to-out-params", "::mlir::ModuleO
   ];
 }
 
+def LowerLinearsPass : Pass<"bert-lower-linears", "::mlir::func::FuncOp"> {
+  let summary = "Replaces tagged linear products by a register-blocked GEMM";
+  let description = [{
+    Runs after bufferization on the `linalg.generic` products that
+    `convert-bert-to-linalg` tagged `bertc.linear`: `out[r, n] += x[r, k] *
+    w[k, n]` with the weight prepacked as `[K, N]` at compile time. Each
+    becomes an explicit loop nest: rows in blocks of `rows` (the last rows
+    one at a time), columns in blocks of two vectors of `vector-width` f32
+    (four for single rows), and the whole reduction innermost with the
+    accumulators held in vector registers (`vector.fma` of a broadcast x element and a
+    contiguous weight vector). `vector-width` is 16 on targets with AVX-512
+    and 8 otherwise (bert-compile chooses it from the target CPU). A product
+    whose N is not a multiple of four vector widths, or whose buffers are
+    not contiguous, is left as it is.
+  }];
+  let options = [
+    Option<"vectorWidth", "vector-width", "unsigned", /*default=*/"8",
+           "f32 lanes of one vector register (8: AVX2, 16: AVX-512)">,
+    Option<"rowsPerBlock", "rows", "unsigned", /*default=*/"4",
+           "rows of the register block">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
 #endif // BERTC_TRANSFORMS_PASSES_TD

@@ -8,12 +8,49 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/Transforms/DialectConversion.h"
 
 using namespace mlir;
 using namespace bertc;
 
 namespace {
+
+/// The constant weight [N, K] as a new constant [K, N], so that the GEMM
+/// kernel reads contiguous columns; null when the weight is not a constant.
+/// (Transposing at compile time is part of prepacking weights.)
+static Value transposeConstantWeight(OpBuilder &builder, Location loc,
+                                     Value weight) {
+  auto constant = weight.getDefiningOp<arith::ConstantOp>();
+  auto type = cast<RankedTensorType>(weight.getType());
+  if (!constant || !type.hasStaticShape() || !type.getElementType().isF32())
+    return {};
+  SmallVector<float> values;
+  std::string name = "weight";
+  if (auto blob = dyn_cast<DenseF32ResourceElementsAttr>(constant.getValue())) {
+    std::optional<ArrayRef<float>> data = blob.tryGetAsArrayRef();
+    if (!data)
+      return {};
+    values.assign(data->begin(), data->end());
+    name = blob.getRawHandle().getKey().str();
+  } else if (auto dense = dyn_cast<DenseElementsAttr>(constant.getValue())) {
+    auto range = dense.getValues<float>();
+    values.assign(range.begin(), range.end());
+  } else {
+    return {};
+  }
+  int64_t n = type.getDimSize(0), k = type.getDimSize(1);
+  SmallVector<float> transposed(values.size());
+  for (int64_t row = 0; row < n; ++row)
+    for (int64_t col = 0; col < k; ++col)
+      transposed[col * n + row] = values[row * k + col];
+  auto transposedType = RankedTensorType::get({k, n}, type.getElementType());
+  auto attr = DenseF32ResourceElementsAttr::get(
+      transposedType, name + ".kn",
+      HeapAsmResourceBlob::allocateAndCopyInferAlign<float>(transposed));
+  return arith::ConstantOp::create(builder, loc, transposedType,
+                                   cast<TypedAttr>(attr));
+}
 
 /// out[r..., n] = bias[n] + sum_k x[r..., k] * w[n, k], iterating over the
 /// leading axes r directly. (Collapsing them to a matrix and expanding back
@@ -73,11 +110,20 @@ struct LinearLowering : OpConversionPattern<bert::LinearOp> {
     SmallVector<utils::IteratorType> iterators(rank + 1,
                                                utils::IteratorType::parallel);
     iterators.back() = utils::IteratorType::reduction;
-    Value product = buildContraction(
-        rewriter, loc, x, adaptor.getWeight(), acc,
-        {withTail({k}), AffineMap::get(rank + 1, 0, {n, k}, context),
-         withTail({n})},
-        iterators);
+    // A constant weight is prepacked as [K, N] and the product tagged for
+    // bert-lower-linears, which replaces it by a register-blocked kernel
+    // after bufferization; other weights keep the plain [N, K] loop.
+    Value weight = adaptor.getWeight();
+    AffineMap weightMap = AffineMap::get(rank + 1, 0, {n, k}, context);
+    if (Value transposed = transposeConstantWeight(rewriter, loc, weight)) {
+      weight = transposed;
+      weightMap = AffineMap::get(rank + 1, 0, {k, n}, context);
+    }
+    Value product =
+        buildContraction(rewriter, loc, x, weight, acc,
+                         {withTail({k}), weightMap, withTail({n})}, iterators);
+    if (weight != adaptor.getWeight())
+      product.getDefiningOp()->setAttr(bert_to_linalg::kLinearTag, rewriter.getUnitAttr());
     rewriter.replaceOp(op, product);
     return success();
   }

@@ -7,6 +7,10 @@
 
 namespace bertc::bert_to_linalg {
 
+/// The attribute that marks a linear's product (x [..., K] times a
+/// compile-time-transposed weight [K, N]) for bert-lower-linears.
+inline constexpr const char *kLinearTag = "bertc.linear";
+
 /// bert.linear and bert.embedding.
 void populateDensePatterns(mlir::RewritePatternSet &patterns);
 /// bert.layer_norm, bert.softmax and bert.gelu.

@@ -51,3 +51,28 @@ func.func @embedding(%t: tensor<10x4xf32>, %ids: tensor<?x?xi32>) -> tensor<?x?x
   %e = bert.embedding %t, %ids : tensor<10x4xf32>, tensor<?x?xi32> -> tensor<?x?x4xf32>
   return %e : tensor<?x?x4xf32>
 }
+
+// -----
+
+// A constant weight is prepacked at compile time as [K, N] (a new
+// dense_resource blob) and the product is tagged for bert-lower-linears.
+// CHECK-DAG: #[[XK:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// CHECK-DAG: #[[KN:.*]] = affine_map<(d0, d1, d2) -> (d2, d1)>
+// CHECK-LABEL: func.func @linear_constant_weight
+// CHECK: %[[WT:.*]] = arith.constant dense_resource<w.kn> : tensor<3x2xf32>
+// CHECK: linalg.generic {indexing_maps = [#[[XK]], #[[KN]], {{.*}}]{{.*}} ins(%{{.*}}, %[[WT]] : tensor<?x3xf32>, tensor<3x2xf32>){{.*}} attrs = {bertc.linear}
+// CHECK: w.kn: "0x04000000
+// The transpose of [[1, 2, 3], [4, 5, 6]] is [[1, 4], [2, 5], [3, 6]]:
+// CHECK-SAME: 0000803F00008040000000400000A040000040400000C040"
+func.func @linear_constant_weight(%x: tensor<?x3xf32>) -> tensor<?x2xf32> {
+  %w = arith.constant dense_resource<w> : tensor<2x3xf32>
+  %y = bert.linear %x, %w : tensor<?x3xf32>, tensor<2x3xf32> -> tensor<?x2xf32>
+  return %y : tensor<?x2xf32>
+}
+{-#
+  dialect_resources: {
+    builtin: {
+      w: "0x040000000000803F0000004000004040000080400000A0400000C040"
+    }
+  }
+#-}

@@ -1,0 +1,197 @@
+//===- LowerLinears.cpp - Register-blocked GEMM for tagged linears --------===//
+//
+// For out[M, N] += x[M, K] * w[K, N] (w prepacked at compile time):
+//
+//   for i in [0, M - M % R) step R:   block(i, R)
+//   for i in [M - M % R, M):          block(i, 1)
+//   block(i, rows):
+//     for j in [0, N) step C * V:        C = 2 vectors of V lanes (4 for the
+//                                        one-row tail, to hide FMA latency)
+//       acc[r][c] = out[i + r, j + c V : V]         rows x C registers
+//       for k in [0, K):
+//         w[c] = w[k, j + c V : V]
+//         acc[r][c] = fma(broadcast(x[i + r, k]), w[c], acc[r][c])
+//       out[i + r, j + c V : V] = acc[r][c]
+//
+// The accumulators are scf.for iter_args, so they stay in registers; each
+// k step costs C vector loads and rows broadcasts for rows x C FMAs.
+//
+//===----------------------------------------------------------------------===//
+
+#include "bertc/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/Builders.h"
+
+namespace bertc {
+#define GEN_PASS_DEF_LOWERLINEARSPASS
+#include "bertc/Transforms/Passes.h.inc"
+} // namespace bertc
+
+using namespace mlir;
+
+namespace {
+
+/// Vectors per column block: two beside a block of rows, four for a single
+/// row (independent FMA chains hide the FMA latency when M is 1).
+constexpr unsigned kBlockColumns = 2;
+constexpr unsigned kTailColumns = 4;
+
+/// The operands of a tagged product, viewed as matrices.
+struct Gemm {
+  Value x, w, out; // memref<?xK>, memref<KxN>, memref<?xN>
+  int64_t k, n;
+};
+
+/// A contiguous memref [d0, ..., dk] as [d0 * ... * d(k-1), dk].
+static Value asMatrix(OpBuilder &builder, Location loc, Value memref) {
+  auto type = cast<MemRefType>(memref.getType());
+  if (type.getRank() == 2)
+    return memref;
+  ReassociationIndices leading;
+  for (int64_t i = 0; i + 1 < type.getRank(); ++i)
+    leading.push_back(i);
+  return memref::CollapseShapeOp::create(
+      builder, loc, memref,
+      ArrayRef<ReassociationIndices>{leading, {type.getRank() - 1}});
+}
+
+/// The product's operands if it has the shape the kernel handles.
+static std::optional<Gemm> matchGemm(linalg::GenericOp op, OpBuilder &builder,
+                                     unsigned lanes) {
+  if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
+      op.getNumDpsInits() != 1)
+    return std::nullopt;
+  auto xType = dyn_cast<MemRefType>(op.getDpsInputs()[0].getType());
+  auto wType = dyn_cast<MemRefType>(op.getDpsInputs()[1].getType());
+  auto outType = dyn_cast<MemRefType>(op.getDpsInits()[0].getType());
+  if (!xType || !wType || !outType || xType.getRank() < 2 ||
+      wType.getRank() != 2 || !wType.hasStaticShape() ||
+      !xType.getLayout().isIdentity() || !wType.getLayout().isIdentity() ||
+      !outType.getLayout().isIdentity())
+    return std::nullopt;
+  int64_t k = wType.getDimSize(0), n = wType.getDimSize(1);
+  if (n % (kTailColumns * lanes) != 0 || xType.getShape().back() != k ||
+      outType.getShape().back() != n)
+    return std::nullopt;
+  Location loc = op.getLoc();
+  return Gemm{asMatrix(builder, loc, op.getDpsInputs()[0]),
+              op.getDpsInputs()[1],
+              asMatrix(builder, loc, op.getDpsInits()[0]), k, n};
+}
+
+/// Emits block(i, rows) of the file comment at the builder's position.
+static void emitRowBlock(OpBuilder &builder, Location loc, const Gemm &gemm,
+                         Value row, unsigned rows, unsigned columns,
+                         unsigned lanes) {
+  auto vectorType = VectorType::get({lanes}, builder.getF32Type());
+  auto index = [&](int64_t value) -> Value {
+    return arith::ConstantIndexOp::create(builder, loc, value);
+  };
+  auto offset = [&](OpBuilder &b, Value base, int64_t delta) -> Value {
+    if (delta == 0)
+      return base;
+    return arith::AddIOp::create(b, loc, base,
+                                 arith::ConstantIndexOp::create(b, loc, delta));
+  };
+
+  scf::ForOp::create(
+      builder, loc, index(0), index(gemm.n), index(columns * lanes),
+      ValueRange{},
+      [&](OpBuilder &b, Location l, Value col, ValueRange) {
+        SmallVector<Value> rowIndex, colIndex;
+        for (unsigned r = 0; r < rows; ++r)
+          rowIndex.push_back(offset(b, row, r));
+        for (unsigned c = 0; c < columns; ++c)
+          colIndex.push_back(offset(b, col, c * lanes));
+        SmallVector<Value> accumulators;
+        for (unsigned r = 0; r < rows; ++r)
+          for (unsigned c = 0; c < columns; ++c)
+            accumulators.push_back(vector::LoadOp::create(
+                b, l, vectorType, gemm.out,
+                ValueRange{rowIndex[r], colIndex[c]}));
+
+        auto reduction = scf::ForOp::create(
+            b, l, arith::ConstantIndexOp::create(b, l, 0),
+            arith::ConstantIndexOp::create(b, l, gemm.k),
+            arith::ConstantIndexOp::create(b, l, 1), accumulators,
+            [&](OpBuilder &kb, Location kl, Value k, ValueRange acc) {
+              SmallVector<Value> weights;
+              for (unsigned c = 0; c < columns; ++c)
+                weights.push_back(vector::LoadOp::create(
+                    kb, kl, vectorType, gemm.w, ValueRange{k, colIndex[c]}));
+              SmallVector<Value> next;
+              for (unsigned r = 0; r < rows; ++r) {
+                Value scalar = memref::LoadOp::create(
+                    kb, kl, gemm.x, ValueRange{rowIndex[r], k});
+                Value broadcast =
+                    vector::BroadcastOp::create(kb, kl, vectorType, scalar);
+                for (unsigned c = 0; c < columns; ++c)
+                  next.push_back(vector::FMAOp::create(
+                      kb, kl, broadcast, weights[c], acc[r * columns + c]));
+              }
+              scf::YieldOp::create(kb, kl, next);
+            });
+        for (unsigned r = 0; r < rows; ++r)
+          for (unsigned c = 0; c < columns; ++c)
+            vector::StoreOp::create(b, l, reduction.getResult(r * columns + c),
+                                    gemm.out,
+                                    ValueRange{rowIndex[r], colIndex[c]});
+        scf::YieldOp::create(b, l);
+      });
+}
+
+/// Replaces `op` by the blocked loop nest; false if it does not match.
+static bool lowerProduct(linalg::GenericOp op, unsigned lanes,
+                         unsigned rowsPerBlock) {
+  OpBuilder builder(op);
+  Location loc = op.getLoc();
+  std::optional<Gemm> gemm = matchGemm(op, builder, lanes);
+  if (!gemm)
+    return false;
+  Value zero = arith::ConstantIndexOp::create(builder, loc, 0);
+  Value one = arith::ConstantIndexOp::create(builder, loc, 1);
+  Value block = arith::ConstantIndexOp::create(builder, loc, rowsPerBlock);
+  Value rows = memref::DimOp::create(builder, loc, gemm->x, 0);
+  Value fullRows = arith::SubIOp::create(
+      builder, loc, rows, arith::RemUIOp::create(builder, loc, rows, block));
+  scf::ForOp::create(builder, loc, zero, fullRows, block, ValueRange{},
+                     [&](OpBuilder &b, Location l, Value i, ValueRange) {
+                       emitRowBlock(b, l, *gemm, i, rowsPerBlock,
+                                    kBlockColumns, lanes);
+                       scf::YieldOp::create(b, l);
+                     });
+  scf::ForOp::create(builder, loc, fullRows, rows, one, ValueRange{},
+                     [&](OpBuilder &b, Location l, Value i, ValueRange) {
+                       emitRowBlock(b, l, *gemm, i, 1, kTailColumns, lanes);
+                       scf::YieldOp::create(b, l);
+                     });
+  op.erase();
+  return true;
+}
+
+struct LowerLinearsPass
+    : bertc::impl::LowerLinearsPassBase<LowerLinearsPass> {
+  using LowerLinearsPassBase::LowerLinearsPassBase;
+
+  void runOnOperation() override {
+    if (vectorWidth == 0 || rowsPerBlock == 0) {
+      getOperation().emitError() << "bert-lower-linears needs a positive "
+                                    "vector-width and rows";
+      return signalPassFailure();
+    }
+    SmallVector<linalg::GenericOp> products;
+    getOperation().walk([&](linalg::GenericOp op) {
+      if (op->hasAttr("bertc.linear"))
+        products.push_back(op);
+    });
+    for (linalg::GenericOp op : products)
+      lowerProduct(op, vectorWidth, rowsPerBlock);
+  }
+};
+
+} // namespace
