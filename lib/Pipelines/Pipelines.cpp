@@ -44,9 +44,9 @@ llvm::Error bertc::buildPipelineTo(OpPassManager &pm, Phase phase,
   if (phase >= Phase::Bufferize)
     pipeline += std::string(",") + kBufferize;
   if (phase >= Phase::Llvm)
-    pipeline += ",func.func(bert-lower-linears{vector-width=" +
+    pipeline += ",bert-lower-linears{vector-width=" +
                 std::to_string(options.vectorWidth) +
-                " rows=" + std::to_string(options.gemmRows) + "})," + kToLlvm;
+                " rows=" + std::to_string(options.gemmRows) + "}," + kToLlvm;
   if (pipeline.empty())
     return llvm::Error::success();
   std::string message;

@@ -14,13 +14,18 @@
 //       out[i + r, j + c V : V] = acc[r][c]
 //
 // The accumulators are scf.for iter_args, so they stay in registers; each
-// k step costs C vector loads and rows broadcasts for rows x C FMAs.
+// k step costs C vector loads and rows broadcasts for rows x C FMAs. Each
+// (K, N) shape gets one kernel function, called by every product of that
+// shape: BERT-base has three, and one function per layer would multiply
+// code size and LLVM's time (loop strength reduction is superlinear in the
+// size of a function).
 //
 //===----------------------------------------------------------------------===//
 
 #include "bertc/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -145,31 +150,62 @@ static void emitRowBlock(OpBuilder &builder, Location loc, const Gemm &gemm,
       });
 }
 
-/// Replaces `op` by the blocked loop nest; false if it does not match.
-static bool lowerProduct(linalg::GenericOp op, unsigned lanes,
-                         unsigned rowsPerBlock) {
-  OpBuilder builder(op);
-  Location loc = op.getLoc();
-  std::optional<Gemm> gemm = matchGemm(op, builder, lanes);
-  if (!gemm)
-    return false;
+/// Emits the body of a kernel function: block(i, R) over full row blocks,
+/// then block(i, 1) over the remaining rows.
+static void emitKernelBody(OpBuilder &builder, Location loc, const Gemm &gemm,
+                           unsigned lanes, unsigned rowsPerBlock) {
   Value zero = arith::ConstantIndexOp::create(builder, loc, 0);
   Value one = arith::ConstantIndexOp::create(builder, loc, 1);
   Value block = arith::ConstantIndexOp::create(builder, loc, rowsPerBlock);
-  Value rows = memref::DimOp::create(builder, loc, gemm->x, 0);
+  Value rows = memref::DimOp::create(builder, loc, gemm.x, 0);
   Value fullRows = arith::SubIOp::create(
       builder, loc, rows, arith::RemUIOp::create(builder, loc, rows, block));
   scf::ForOp::create(builder, loc, zero, fullRows, block, ValueRange{},
                      [&](OpBuilder &b, Location l, Value i, ValueRange) {
-                       emitRowBlock(b, l, *gemm, i, rowsPerBlock,
+                       emitRowBlock(b, l, gemm, i, rowsPerBlock,
                                     kBlockColumns, lanes);
                        scf::YieldOp::create(b, l);
                      });
   scf::ForOp::create(builder, loc, fullRows, rows, one, ValueRange{},
                      [&](OpBuilder &b, Location l, Value i, ValueRange) {
-                       emitRowBlock(b, l, *gemm, i, 1, kTailColumns, lanes);
+                       emitRowBlock(b, l, gemm, i, 1, kTailColumns, lanes);
                        scf::YieldOp::create(b, l);
                      });
+}
+
+/// The kernel function for `gemm`'s shape, created on first use:
+/// @bertc_gemm_<K>x<N>(x: memref<?xK>, w: memref<KxN>, out: memref<?xN>).
+static func::FuncOp getOrCreateKernel(ModuleOp module, const Gemm &gemm,
+                                      unsigned lanes, unsigned rowsPerBlock) {
+  std::string name =
+      "bertc_gemm_" + std::to_string(gemm.k) + "x" + std::to_string(gemm.n);
+  if (auto existing = module.lookupSymbol<func::FuncOp>(name))
+    return existing;
+  OpBuilder builder = OpBuilder::atBlockEnd(module.getBody());
+  Location loc = module.getLoc();
+  auto type = builder.getFunctionType(
+      {gemm.x.getType(), gemm.w.getType(), gemm.out.getType()}, {});
+  auto kernel = func::FuncOp::create(builder, loc, name, type);
+  kernel.setPrivate();
+  Block *body = kernel.addEntryBlock();
+  builder.setInsertionPointToStart(body);
+  Gemm arguments{body->getArgument(0), body->getArgument(1),
+                 body->getArgument(2), gemm.k, gemm.n};
+  emitKernelBody(builder, loc, arguments, lanes, rowsPerBlock);
+  func::ReturnOp::create(builder, loc);
+  return kernel;
+}
+
+/// Replaces `op` by a call of its shape's kernel; false if it does not match.
+static bool lowerProduct(ModuleOp module, linalg::GenericOp op, unsigned lanes,
+                         unsigned rowsPerBlock) {
+  OpBuilder builder(op);
+  std::optional<Gemm> gemm = matchGemm(op, builder, lanes);
+  if (!gemm)
+    return false;
+  func::FuncOp kernel = getOrCreateKernel(module, *gemm, lanes, rowsPerBlock);
+  func::CallOp::create(builder, op.getLoc(), kernel,
+                       ValueRange{gemm->x, gemm->w, gemm->out});
   op.erase();
   return true;
 }
@@ -190,7 +226,7 @@ struct LowerLinearsPass
         products.push_back(op);
     });
     for (linalg::GenericOp op : products)
-      lowerProduct(op, vectorWidth, rowsPerBlock);
+      lowerProduct(getOperation(), op, vectorWidth, rowsPerBlock);
   }
 };
 

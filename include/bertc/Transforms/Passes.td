@@ -72,7 +72,7 @@ def ResultsToOutParamsPass : Pass<"bert-results-to-out-params", "::mlir::ModuleO
   ];
 }
 
-def LowerLinearsPass : Pass<"bert-lower-linears", "::mlir::func::FuncOp"> {
+def LowerLinearsPass : Pass<"bert-lower-linears", "::mlir::ModuleOp"> {
   let summary = "Replaces tagged linear products by a register-blocked GEMM";
   let description = [{
     Runs after bufferization on the `linalg.generic` products that
@@ -83,7 +83,9 @@ def LowerLinearsPass : Pass<"bert-lower-linears", "::mlir::func::FuncOp"> {
     (four for single rows), and the whole reduction innermost with the
     accumulators held in vector registers (`vector.fma` of a broadcast x element and a
     contiguous weight vector). `vector-width` is 16 on targets with AVX-512
-    and 8 otherwise (bert-compile chooses it from the target CPU). A product
+    and 8 otherwise (bert-compile chooses it from the target CPU). Each
+    (K, N) shape gets one private kernel function `@bertc_gemm_<K>x<N>`
+    that every product of the shape calls. A product
     whose N is not a multiple of four vector widths, or whose buffers are
     not contiguous, is left as it is.
   }];
@@ -95,6 +97,7 @@ def LowerLinearsPass : Pass<"bert-lower-linears", "::mlir::func::FuncOp"> {
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
+    "::mlir::func::FuncDialect",
     "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::vector::VectorDialect"
