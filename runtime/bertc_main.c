@@ -111,7 +111,7 @@ static int read_npy(const char *path, struct array *out) {
   out->data = malloc((size_t)(out->count ? out->count : 1) * (size_t)item);
   if (!out->data || (int64_t)fread(out->data, (size_t)item, (size_t)out->count, file) != out->count) {
     fclose(file);
-    return fail("%s: cannot read the data", path);
+    return fail("%s: cannot read the data", path); /* out->data: freed by the caller */
   }
   fclose(file);
   return 0;
@@ -191,7 +191,26 @@ static int usage(void) {
   return 1;
 }
 
-int main(int argc, char **argv) {
+/* Everything main allocates, freed on every path out. */
+struct buffers {
+  struct array x, types_array, mask_array;
+  int32_t *types, *ids;
+  float *mask, *result;
+};
+
+static void release(struct buffers *b) {
+  free(b->x.data);
+  free(b->types_array.data);
+  free(b->mask_array.data);
+  free(b->types);
+  free(b->ids);
+  free(b->mask);
+  free(b->result);
+}
+
+/* Parses the arguments, runs the model and writes the output; returns the
+ * exit status. */
+static int run(int argc, char **argv, struct buffers *b) {
   const char *input = NULL, *types_path = NULL, *mask_path = NULL, *output = NULL;
   const char *which = BERTC_HAS_LOGITS ? "logits" : BERTC_HAS_POOLED ? "pooled" : "hidden";
   for (int i = 1; i < argc; ++i) {
@@ -212,28 +231,24 @@ int main(int argc, char **argv) {
   if ((want_logits && !BERTC_HAS_LOGITS) || (want_pooled && !BERTC_HAS_POOLED))
     return fail("this model has no %s output", which);
 
-  struct array x = {0};
-  if (read_npy(input, &x)) return 1;
+  if (read_npy(input, &b->x)) return 1;
   int expected_rank = BERTC_ENTRY_IS_ENCODER ? 3 : 2;
-  if (x.rank != expected_rank ||
-      (BERTC_ENTRY_IS_ENCODER && (x.kind != 'f' || x.shape[2] != BERTC_HIDDEN_SIZE)) ||
-      (!BERTC_ENTRY_IS_ENCODER && x.kind == 'f'))
+  if (b->x.rank != expected_rank ||
+      (BERTC_ENTRY_IS_ENCODER && (b->x.kind != 'f' || b->x.shape[2] != BERTC_HIDDEN_SIZE)) ||
+      (!BERTC_ENTRY_IS_ENCODER && b->x.kind == 'f'))
     return fail(BERTC_ENTRY_IS_ENCODER
                     ? "%s: need float32 hidden states [batch, seq, hidden]"
                     : "%s: need integer token ids [batch, seq]",
                 input);
-  int64_t batch = x.shape[0], seq = x.shape[1];
+  int64_t batch = b->x.shape[0], seq = b->x.shape[1];
 
-  int32_t *types = NULL;
-  struct array companion = {0};
   if (types_path) {
-    if (read_companion(types_path, batch, seq, "token types", &companion)) return 1;
-    if (!(types = as_int32(&companion, types_path))) return 1;
+    if (read_companion(types_path, batch, seq, "token types", &b->types_array)) return 1;
+    if (!(b->types = as_int32(&b->types_array, types_path))) return 1;
   }
-  float *mask = NULL;
   if (mask_path) {
-    if (read_companion(mask_path, batch, seq, "the mask", &companion)) return 1;
-    if (!(mask = as_float(&companion))) return 1;
+    if (read_companion(mask_path, batch, seq, "the mask", &b->mask_array)) return 1;
+    if (!(b->mask = as_float(&b->mask_array))) return 1;
   }
 
   int64_t out_shape[3] = {batch, want_logits ? BERTC_NUM_LABELS : BERTC_HIDDEN_SIZE, 0};
@@ -244,32 +259,40 @@ int main(int argc, char **argv) {
     out_rank = 3;
   }
   int64_t out_count = out_shape[0] * out_shape[1] * (out_rank == 3 ? out_shape[2] : 1);
-  float *result = (float *)malloc((size_t)(out_count > 0 ? out_count : 1) * sizeof(float));
-  if (!result) return fail("%s", "out of memory");
+  b->result = (float *)malloc((size_t)(out_count > 0 ? out_count : 1) * sizeof(float));
+  if (!b->result) return fail("%s", "out of memory");
 
 #if BERTC_ENTRY_IS_ENCODER
-  const float *model_input = (const float *)x.data;
+  const float *model_input = (const float *)b->x.data;
 #else
-  const int32_t *model_input = as_int32(&x, input);
-  if (!model_input) return 1;
+  if (!(b->ids = as_int32(&b->x, input))) return 1;
+  const int32_t *model_input = b->ids;
 #endif
-  int status = bertc_run(model_input, types, mask, batch, seq,
-                         want_logits ? result : NULL, want_pooled ? result : NULL,
-                         (!want_logits && !want_pooled) ? result : NULL);
+  int status = bertc_run(model_input, b->types, b->mask, batch, seq,
+                         want_logits ? b->result : NULL, want_pooled ? b->result : NULL,
+                         (!want_logits && !want_pooled) ? b->result : NULL);
   if (status != BERTC_OK) {
     fprintf(stderr, "bertc: error: %s (status %d)\n", bertc_status_message(status), status);
     return 2;
   }
-  if (write_npy(output, result, out_rank, out_shape)) return 1;
+  if (write_npy(output, b->result, out_rank, out_shape)) return 1;
   printf("bertc: batch %lld, seq %lld -> %s [%lld, %lld%s] in %s\n", (long long)batch,
          (long long)seq, which, (long long)out_shape[0], (long long)out_shape[1],
          out_rank == 3 ? ", ..." : "", output);
   if (want_logits)
-    for (int64_t b = 0; b < batch && b < 8; ++b) {
-      printf("  [%lld]", (long long)b);
+    for (int64_t row = 0; row < batch && row < 8; ++row) {
+      printf("  [%lld]", (long long)row);
       for (int64_t c = 0; c < BERTC_NUM_LABELS && c < 8; ++c)
-        printf(" %.6f", result[b * BERTC_NUM_LABELS + c]);
+        printf(" %.6f", b->result[row * BERTC_NUM_LABELS + c]);
       printf("\n");
     }
   return 0;
+}
+
+int main(int argc, char **argv) {
+  struct buffers b;
+  memset(&b, 0, sizeof b);
+  int status = run(argc, argv, &b);
+  release(&b);
+  return status;
 }

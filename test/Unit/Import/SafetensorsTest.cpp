@@ -123,6 +123,11 @@ TEST(Safetensors, RefusesHostileHeaderLengths) {
   EXPECT_REFUSED(makeFile(kTwoFloats, floats({1, 2}),
                           std::numeric_limits<uint64_t>::max() - 1),
                  "header length 18446744073709551614 runs past the end");
+  // 2^64 - 1 itself: the sentinel of makeFile, so build it by hand.
+  std::string hostile = makeFile(kTwoFloats, floats({1, 2}));
+  for (int i = 0; i < 8; ++i)
+    hostile[i] = '\xff';
+  EXPECT_REFUSED(hostile, "header length 18446744073709551615 runs past the end");
   EXPECT_REFUSED(makeFile(kTwoFloats, "", kTwoFloats.size() + 1),
                  "runs past the end of the file");
   EXPECT_REFUSED(makeFile(kTwoFloats, floats({1, 2}), 0), "invalid JSON header");
