@@ -367,19 +367,46 @@ Expected<OwningOpRef<ModuleOp>> GraphBuilder::build(EntryPoint entry) {
   return std::move(module);
 }
 
-Expected<OwningOpRef<ModuleOp>>
-bertc::import::importCheckpoint(MLIRContext &context, StringRef directory,
-                                EntryPoint entry) {
+static void loadImportDialects(MLIRContext &context) {
   context.loadDialect<bert::BertDialect, arith::ArithDialect,
                       func::FuncDialect, math::MathDialect,
                       tensor::TensorDialect>();
+}
+
+/// config.json and model.safetensors inside `directory`.
+static std::pair<std::string, std::string> checkpointPaths(StringRef directory) {
   llvm::SmallString<256> configPath(directory), weightsPath(directory);
   llvm::sys::path::append(configPath, "config.json");
   llvm::sys::path::append(weightsPath, "model.safetensors");
+  return {std::string(configPath), std::string(weightsPath)};
+}
+
+Expected<OwningOpRef<ModuleOp>>
+bertc::import::importCheckpoint(MLIRContext &context, StringRef directory,
+                                EntryPoint entry) {
+  loadImportDialects(context);
+  auto [configPath, weightsPath] = checkpointPaths(directory);
   Expected<BertConfig> config = readBertConfig(configPath);
   if (!config)
     return config.takeError();
   Expected<SafetensorsFile> weights = SafetensorsFile::open(weightsPath);
+  if (!weights)
+    return weights.takeError();
+  GraphBuilder graph(context, *weights, *config);
+  return graph.build(entry);
+}
+
+Expected<OwningOpRef<ModuleOp>> bertc::import::importCheckpoint(
+    MLIRContext &context, StringRef configText,
+    std::unique_ptr<llvm::MemoryBuffer> weightsBuffer, StringRef directory,
+    EntryPoint entry) {
+  loadImportDialects(context);
+  auto [configPath, weightsPath] = checkpointPaths(directory);
+  Expected<BertConfig> config = parseBertConfig(configText, configPath);
+  if (!config)
+    return config.takeError();
+  Expected<SafetensorsFile> weights =
+      SafetensorsFile::parse(std::move(weightsBuffer), weightsPath);
   if (!weights)
     return weights.takeError();
   GraphBuilder graph(context, *weights, *config);

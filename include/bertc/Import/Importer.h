@@ -15,6 +15,9 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/Support/Error.h"
+#include "llvm/Support/MemoryBuffer.h"
+
+#include <memory>
 
 namespace bertc::import {
 
@@ -43,6 +46,14 @@ llvm::StringRef entryFunctionName(EntryPoint entry);
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
 importCheckpoint(mlir::MLIRContext &context, llvm::StringRef directory,
                  EntryPoint entry);
+
+/// Imports from memory: `configText` as config.json and `weights` as
+/// model.safetensors, with `directory` used in messages only. The fuzzers
+/// drive the whole importer through this.
+llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
+importCheckpoint(mlir::MLIRContext &context, llvm::StringRef configText,
+                 std::unique_ptr<llvm::MemoryBuffer> weights,
+                 llvm::StringRef directory, EntryPoint entry);
 
 } // namespace bertc::import
 

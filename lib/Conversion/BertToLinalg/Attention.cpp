@@ -80,16 +80,21 @@ struct AttentionLowering : OpConversionPattern<bert::AttentionOp> {
                           static_cast<float>(std::sqrt(double(headSize))));
     Value probabilities = bert_to_linalg::buildSoftmax(rewriter, loc, scores);
 
-    // context[b, i, h, e] = sum_j p[b, h, i, j] v[b, j, h, e]
-    AffineExpr cb, ci, ch, ce, cj;
-    bindDims(context, cb, ci, ch, ce, cj);
+    // context[b, i, h, e] = sum_j p[b, h, i, j] v[b, j, h, e], iterated as
+    // (b, h, i, j, e): the innermost loop runs over e, contiguous in v and
+    // in the context, so it vectorizes as p * v[j, :] + context; with j
+    // innermost it would stride over v's rows.
+    AffineExpr cb, ch, ci, cj, ce;
+    bindDims(context, cb, ch, ci, cj, ce);
+    const IT contextIterators[] = {IT::parallel, IT::parallel, IT::parallel,
+                                   IT::reduction, IT::parallel};
     Value attended = buildContraction(
         rewriter, loc, probabilities, v,
         zeros({dyn, dyn, heads, headSize}, {batch, length}),
         {AffineMap::get(5, 0, {cb, ch, ci, cj}, context),
          AffineMap::get(5, 0, {cb, cj, ch, ce}, context),
          AffineMap::get(5, 0, {cb, ci, ch, ce}, context)},
-        contractionIterators);
+        contextIterators);
     Value merged = tensor::CollapseShapeOp::create(
         rewriter, loc, attended,
         ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});

@@ -17,9 +17,10 @@
 // CHECK: arith.constant 5.65685415 : f32
 // CHECK: arith.divf
 // CHECK: arith.constant -1.000000e+04 : f32
-// Softmax, then the context over the key axis, merged back to [B, L, 96]:
+// Softmax, then the context over the key axis (j, not innermost: e is, so
+// the loop runs along contiguous rows of v), merged back to [B, L, 96]:
 // CHECK: math.exp
-// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "reduction", "parallel"]
 // CHECK: tensor.collapse_shape %{{.*}} {{\[}}[0], [1], [2, 3]] : tensor<?x?x3x32xf32> into tensor<?x?x96xf32>
 func.func @attention(%q: tensor<?x?x96xf32>, %k: tensor<?x?x96xf32>, %v: tensor<?x?x96xf32>, %m: tensor<?x?xf32>) -> tensor<?x?x96xf32> {
   %c = bert.attention %q, %k, %v mask %m heads(3) : tensor<?x?x96xf32>, tensor<?x?xf32>

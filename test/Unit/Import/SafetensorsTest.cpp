@@ -119,6 +119,20 @@ TEST(Safetensors, RefusesTruncation) {
                  "tensor 'w': data_offsets end 8 lies past the data section (7 bytes)");
 }
 
+TEST(Safetensors, RefusesTruncationAtEveryByte) {
+  // Cut a valid two-tensor file at every length: in the length field, the
+  // JSON header, between tensors and inside each tensor's bytes.
+  std::string whole = makeFile(
+      R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F16","shape":[3],"data_offsets":[8,14]}})",
+      floats({1, 2}) + std::string(6, '\x3c'));
+  ASSERT_TRUE(bool(parseBytes(whole)));
+  for (size_t length = 0; length < whole.size(); ++length) {
+    std::string message = parseError(whole.substr(0, length));
+    EXPECT_NE(message.find("bad.safetensors: "), std::string::npos)
+        << "length " << length << ": " << message;
+  }
+}
+
 TEST(Safetensors, RefusesHostileHeaderLengths) {
   EXPECT_REFUSED(makeFile(kTwoFloats, floats({1, 2}),
                           std::numeric_limits<uint64_t>::max() - 1),
