@@ -26,11 +26,13 @@ static const char *const kBufferize =
 
 /// The register-blocked GEMM kernels replace the tagged linear products
 /// (bert-lower-linears{vector-width=...} is added in front, per target).
-/// Loops and the llvm dialect. math ops with an LLVM intrinsic stay
-/// intrinsics; erf and tanh become libm calls (erff, tanhf).
+/// Loops and the llvm dialect. erf, exp and tanh become polynomial
+/// approximations (bert-approximate-math), which vectorize where libm calls
+/// would not; what remains maps to intrinsics or libm.
 static const char *const kToLlvm =
     "convert-linalg-to-loops,lower-affine,convert-scf-to-cf,canonicalize,"
     "convert-vector-to-llvm,"
+    "bert-approximate-math,"
     "convert-math-to-llvm,convert-math-to-libm,expand-strided-metadata,"
     "lower-affine,finalize-memref-to-llvm,convert-arith-to-llvm,"
     "convert-index-to-llvm,convert-cf-to-llvm,convert-func-to-llvm,"

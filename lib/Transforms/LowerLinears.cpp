@@ -187,6 +187,10 @@ static func::FuncOp getOrCreateKernel(ModuleOp module, const Gemm &gemm,
       {gemm.x.getType(), gemm.w.getType(), gemm.out.getType()}, {});
   auto kernel = func::FuncOp::create(builder, loc, name, type);
   kernel.setPrivate();
+  // Kept out of line: inlined into every caller, the kernels would bring
+  // back the huge function this outlining avoids.
+  kernel->setAttr("passthrough",
+                  builder.getArrayAttr({builder.getStringAttr("noinline")}));
   Block *body = kernel.addEntryBlock();
   builder.setInsertionPointToStart(body);
   Gemm arguments{body->getArgument(0), body->getArgument(1),
