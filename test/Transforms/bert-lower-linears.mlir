@@ -22,17 +22,20 @@
 // CHECK: %[[M:.*]] = memref.dim %[[KX]], %{{.*}} : memref<?x64xf32>
 // CHECK: %[[REM:.*]] = arith.remui %[[M]], %{{.*}} : index
 // CHECK: %[[FULL:.*]] = arith.subi %[[M]], %[[REM]] : index
-// Blocks of 4 rows x 2 vectors: 8 accumulators through the k loop.
-// CHECK: scf.for %[[I:.*]] = %{{.*}} to %[[FULL]] step %{{.*}} {
+// Panels of 4 vectors (32 columns) outside, so w's panel stays in cache;
+// inside, blocks of 4 rows x 2 vectors: 8 accumulators through the k loop.
 // CHECK: scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
+// CHECK: scf.for %[[I:.*]] = %{{.*}} to %[[FULL]] step %{{.*}} {
 // CHECK-COUNT-8: vector.load %[[KO]]
 // CHECK: scf.for %[[K:.*]] = {{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>) {
 // CHECK: vector.load %[[KW]][%[[K]], %[[J]]] : memref<64x64xf32>, vector<8xf32>
 // CHECK: %[[XS:.*]] = memref.load %[[KX]][%[[I]], %[[K]]] : memref<?x64xf32>
 // CHECK: %[[XB:.*]] = vector.broadcast %[[XS]] : f32 to vector<8xf32>
 // CHECK: vector.fma %[[XB]], %{{.*}}, %{{.*}} : vector<8xf32>
-// CHECK-COUNT-8: vector.store %{{.*}}, %[[KO]]
-// The remaining rows one at a time, with 4 vectors.
+// CHECK: vector.store %{{.*}}, %[[KO]][%[[I]], %[[J]]]
+// The second half of the panel, another 8-accumulator tile:
+// CHECK: iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>) {
+// The remaining rows one at a time, over the whole panel with 4 vectors.
 // CHECK: scf.for %{{.*}} = %[[FULL]] to %[[M]] step %{{.*}} {
 // CHECK: iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>) {
 // WIDE-LABEL: func.func private @bertc_gemm_64x64
