@@ -163,8 +163,11 @@ static void emitKernelBody(OpBuilder &builder, Location loc, const Gemm &gemm,
             b, l, index(b, 0), fullRows, block, ValueRange{},
             [&](OpBuilder &rb, Location rl, Value row, ValueRange) {
               for (unsigned sub = 0; sub < kTailColumns; sub += kBlockColumns) {
-                Value subCol = arith::AddIOp::create(
-                    rb, rl, col, index(rb, sub * lanes));
+                Value subCol =
+                    sub == 0 ? col
+                             : arith::AddIOp::create(rb, rl, col,
+                                                     index(rb, sub * lanes))
+                                   .getResult();
                 emitTile(rb, rl, gemm, row, rowsPerBlock, subCol,
                          kBlockColumns, lanes);
               }
