@@ -32,6 +32,9 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/SymbolTable.h"
 
 namespace bertc {
 #define GEN_PASS_DEF_LOWERLINEARSPASS
@@ -49,9 +52,61 @@ constexpr unsigned kTailColumns = 4;
 
 /// The operands of a tagged product, viewed as matrices.
 struct Gemm {
-  Value x, w, out; // memref<?xK>, memref<KxN>, memref<?xN>
+  Value x, w, out; // memref<?xK>, memref<KxN> or panels, memref<?xN>
   int64_t k, n;
+  /// w is panel-major [N / P, K, P] (P = kTailColumns vectors) rather than
+  /// [K, N]: each panel contiguous, so its rows do not alias in L1 when N
+  /// is a multiple of 1024 (rows 4 KiB apart map to the same cache sets).
+  bool panels = false;
 };
+
+/// The weight as a panel-major constant, when it is a constant global: a
+/// new global `<name>_panels` [N / P, K, P] replaces the [K, N] one.
+static Value packWeightPanels(OpBuilder &builder, Location loc, Value weight,
+                              int64_t k, int64_t n, int64_t panel) {
+  auto get = weight.getDefiningOp<memref::GetGlobalOp>();
+  if (!get)
+    return {};
+  auto module = get->getParentOfType<ModuleOp>();
+  auto global = SymbolTable::lookupNearestSymbolFrom<memref::GlobalOp>(
+      get, get.getNameAttr());
+  if (!global || !global.getConstant() || !global.getInitialValue())
+    return {};
+  std::string name = (global.getSymName() + "_panels").str();
+  auto type = MemRefType::get({n / panel, k, panel}, builder.getF32Type());
+  if (!module.lookupSymbol<memref::GlobalOp>(name)) {
+    SmallVector<float> values;
+    Attribute initial = *global.getInitialValue();
+    if (auto blob = dyn_cast<DenseF32ResourceElementsAttr>(initial)) {
+      std::optional<ArrayRef<float>> data = blob.tryGetAsArrayRef();
+      if (!data)
+        return {};
+      values.assign(data->begin(), data->end());
+    } else if (auto dense = dyn_cast<DenseElementsAttr>(initial)) {
+      if (!dense.getElementType().isF32())
+        return {};
+      auto range = dense.getValues<float>();
+      values.assign(range.begin(), range.end());
+    } else {
+      return {};
+    }
+    SmallVector<float> packed(values.size());
+    for (int64_t p = 0; p < n / panel; ++p)
+      for (int64_t row = 0; row < k; ++row)
+        for (int64_t c = 0; c < panel; ++c)
+          packed[(p * k + row) * panel + c] = values[row * n + p * panel + c];
+    auto tensorType = RankedTensorType::get(type.getShape(), type.getElementType());
+    auto attr = DenseF32ResourceElementsAttr::get(
+        tensorType, name, HeapAsmResourceBlob::allocateAndCopyInferAlign<float>(packed));
+    OpBuilder atModule(global);
+    memref::GlobalOp::create(atModule, global.getLoc(),
+                             atModule.getStringAttr(name),
+                             atModule.getStringAttr("private"),
+                             TypeAttr::get(type), attr, atModule.getUnitAttr(),
+                             atModule.getI64IntegerAttr(64));
+  }
+  return memref::GetGlobalOp::create(builder, loc, type, name);
+}
 
 /// A contiguous memref [d0, ..., dk] as [d0 * ... * d(k-1), dk].
 static Value asMatrix(OpBuilder &builder, Location loc, Value memref) {
@@ -85,9 +140,15 @@ static std::optional<Gemm> matchGemm(linalg::GenericOp op, OpBuilder &builder,
       outType.getShape().back() != n)
     return std::nullopt;
   Location loc = op.getLoc();
-  return Gemm{asMatrix(builder, loc, op.getDpsInputs()[0]),
-              op.getDpsInputs()[1],
-              asMatrix(builder, loc, op.getDpsInits()[0]), k, n};
+  Gemm gemm{asMatrix(builder, loc, op.getDpsInputs()[0]),
+            op.getDpsInputs()[1],
+            asMatrix(builder, loc, op.getDpsInits()[0]), k, n};
+  if (Value panels = packWeightPanels(builder, loc, gemm.w, k, n,
+                                      kTailColumns * lanes)) {
+    gemm.w = panels;
+    gemm.panels = true;
+  }
+  return gemm;
 }
 
 /// Emits one register tile: rows x columns vectors of out at (row, col),
@@ -95,6 +156,13 @@ static std::optional<Gemm> matchGemm(linalg::GenericOp op, OpBuilder &builder,
 static void emitTile(OpBuilder &b, Location l, const Gemm &gemm, Value row,
                      unsigned rows, Value col, unsigned columns,
                      unsigned lanes) {
+  // With panels, w[k, col + c V] is w[col / P, k, col % P + c V].
+  Value panelIndex, panelColumn;
+  if (gemm.panels) {
+    Value panel = arith::ConstantIndexOp::create(b, l, kTailColumns * lanes);
+    panelIndex = arith::DivUIOp::create(b, l, col, panel);
+    panelColumn = arith::RemUIOp::create(b, l, col, panel);
+  }
   auto vectorType = VectorType::get({lanes}, b.getF32Type());
   auto offset = [&](OpBuilder &ob, Value base, int64_t delta) -> Value {
     if (delta == 0)
@@ -119,9 +187,13 @@ static void emitTile(OpBuilder &b, Location l, const Gemm &gemm, Value row,
       arith::ConstantIndexOp::create(b, l, 1), accumulators,
       [&](OpBuilder &kb, Location kl, Value k, ValueRange acc) {
         SmallVector<Value> weights;
-        for (unsigned c = 0; c < columns; ++c)
-          weights.push_back(vector::LoadOp::create(
-              kb, kl, vectorType, gemm.w, ValueRange{k, colIndex[c]}));
+        for (unsigned c = 0; c < columns; ++c) {
+          SmallVector<Value> at = {k, colIndex[c]};
+          if (gemm.panels)
+            at = {panelIndex, k, offset(kb, panelColumn, c * lanes)};
+          weights.push_back(
+              vector::LoadOp::create(kb, kl, vectorType, gemm.w, at));
+        }
         SmallVector<Value> next;
         for (unsigned r = 0; r < rows; ++r) {
           Value scalar = memref::LoadOp::create(kb, kl, gemm.x,
@@ -188,8 +260,8 @@ static void emitKernelBody(OpBuilder &builder, Location loc, const Gemm &gemm,
 /// @bertc_gemm_<K>x<N>(x: memref<?xK>, w: memref<KxN>, out: memref<?xN>).
 static func::FuncOp getOrCreateKernel(ModuleOp module, const Gemm &gemm,
                                       unsigned lanes, unsigned rowsPerBlock) {
-  std::string name =
-      "bertc_gemm_" + std::to_string(gemm.k) + "x" + std::to_string(gemm.n);
+  std::string name = "bertc_gemm_" + std::to_string(gemm.k) + "x" +
+                     std::to_string(gemm.n) + (gemm.panels ? "_panels" : "");
   if (auto existing = module.lookupSymbol<func::FuncOp>(name))
     return existing;
   OpBuilder builder = OpBuilder::atBlockEnd(module.getBody());
@@ -205,7 +277,7 @@ static func::FuncOp getOrCreateKernel(ModuleOp module, const Gemm &gemm,
   Block *body = kernel.addEntryBlock();
   builder.setInsertionPointToStart(body);
   Gemm arguments{body->getArgument(0), body->getArgument(1),
-                 body->getArgument(2), gemm.k, gemm.n};
+                 body->getArgument(2), gemm.k, gemm.n, gemm.panels};
   emitKernelBody(builder, loc, arguments, lanes, rowsPerBlock);
   func::ReturnOp::create(builder, loc);
   return kernel;
@@ -242,6 +314,15 @@ struct LowerLinearsPass
     });
     for (linalg::GenericOp op : products)
       lowerProduct(getOperation(), op, vectorWidth, rowsPerBlock);
+    // [K, N] weights that were repacked into panels are dead now; without
+    // this they would be emitted too, doubling the object's size.
+    SmallVector<memref::GlobalOp> dead;
+    for (auto global : getOperation().getOps<memref::GlobalOp>())
+      if (global.isPrivate() &&
+          SymbolTable::symbolKnownUseEmpty(global, getOperation()))
+        dead.push_back(global);
+    for (memref::GlobalOp global : dead)
+      global.erase();
   }
 };
 

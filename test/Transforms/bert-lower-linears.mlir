@@ -90,3 +90,38 @@ func.func @untagged(%x: memref<?x64xf32>, %w: memref<64x32xf32>, %o: memref<?x32
   }
   return
 }
+
+// -----
+
+// A constant weight global is repacked panel-major [N / P, K, P] (P = 4
+// vectors = 32 here) into a new global; the [K, N] one is erased.
+#x3 = affine_map<(d0, d1, d2) -> (d0, d2)>
+#w3 = affine_map<(d0, d1, d2) -> (d2, d1)>
+#o3 = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-NOT: memref.global "private" constant @w : memref<2x64xf32>
+// CHECK: memref.global "private" constant @w_panels : memref<2x2x32xf32> = dense_resource<w_panels> {{alignment = 64 : i64}}
+// CHECK-LABEL: func.func @packed
+// CHECK: %[[P:.*]] = memref.get_global @w_panels : memref<2x2x32xf32>
+// CHECK: call @bertc_gemm_2x64_panels(%{{.*}}, %[[P]], %{{.*}}) : (memref<?x2xf32>, memref<2x2x32xf32>, memref<?x64xf32>) -> ()
+// CHECK-LABEL: func.func private @bertc_gemm_2x64_panels
+// CHECK-SAME: %[[KW:[a-z0-9]+]]: memref<2x2x32xf32>
+// CHECK: %[[PANEL:.*]] = arith.divui %{{.*}}, %{{.*}} : index
+// CHECK: %[[WITHIN:.*]] = arith.remui %{{.*}}, %{{.*}} : index
+// CHECK: vector.load %[[KW]][%[[PANEL]], %{{.*}}, %[[WITHIN]]] : memref<2x2x32xf32>, vector<8xf32>
+// Panel-major order: w[0][31] = 31.0 (0000F841 little-endian) is followed
+// by w[1][0] = 64.0 (00008042), and w[1][31] = 95.0 (0000BE42) by panel 1's
+// w[0][32] = 32.0 (00000042).
+// CHECK: w_panels: "0x04000000
+// CHECK-SAME: 0000F84100008042
+// CHECK-SAME: 0000BE4200000042
+memref.global "private" constant @w : memref<2x64xf32> = dense<[[0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 16.0, 17.0, 18.0, 19.0, 20.0, 21.0, 22.0, 23.0, 24.0, 25.0, 26.0, 27.0, 28.0, 29.0, 30.0, 31.0, 32.0, 33.0, 34.0, 35.0, 36.0, 37.0, 38.0, 39.0, 40.0, 41.0, 42.0, 43.0, 44.0, 45.0, 46.0, 47.0, 48.0, 49.0, 50.0, 51.0, 52.0, 53.0, 54.0, 55.0, 56.0, 57.0, 58.0, 59.0, 60.0, 61.0, 62.0, 63.0], [64.0, 65.0, 66.0, 67.0, 68.0, 69.0, 70.0, 71.0, 72.0, 73.0, 74.0, 75.0, 76.0, 77.0, 78.0, 79.0, 80.0, 81.0, 82.0, 83.0, 84.0, 85.0, 86.0, 87.0, 88.0, 89.0, 90.0, 91.0, 92.0, 93.0, 94.0, 95.0, 96.0, 97.0, 98.0, 99.0, 100.0, 101.0, 102.0, 103.0, 104.0, 105.0, 106.0, 107.0, 108.0, 109.0, 110.0, 111.0, 112.0, 113.0, 114.0, 115.0, 116.0, 117.0, 118.0, 119.0, 120.0, 121.0, 122.0, 123.0, 124.0, 125.0, 126.0, 127.0]]>
+func.func @packed(%x: memref<?x2xf32>, %o: memref<?x64xf32>) {
+  %w = memref.get_global @w : memref<2x64xf32>
+  linalg.generic {indexing_maps = [#x3, #w3, #o3], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x, %w : memref<?x2xf32>, memref<2x64xf32>) outs(%o : memref<?x64xf32>) attrs = {bertc.linear} {
+  ^bb0(%in: f32, %in_0: f32, %out: f32):
+    %m = arith.mulf %in, %in_0 : f32
+    %s = arith.addf %out, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
