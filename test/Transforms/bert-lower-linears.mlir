@@ -99,7 +99,7 @@ func.func @untagged(%x: memref<?x64xf32>, %w: memref<64x32xf32>, %o: memref<?x32
 #w3 = affine_map<(d0, d1, d2) -> (d2, d1)>
 #o3 = affine_map<(d0, d1, d2) -> (d0, d1)>
 // CHECK-NOT: memref.global "private" constant @w : memref<2x64xf32>
-// CHECK: memref.global "private" constant @w_panels : memref<2x2x32xf32> = dense_resource<w_panels> {{alignment = 64 : i64}}
+// CHECK: memref.global "private" constant @w_panels : memref<2x2x32xf32> = dense_resource<w_panels>
 // CHECK-LABEL: func.func @packed
 // CHECK: %[[P:.*]] = memref.get_global @w_panels : memref<2x2x32xf32>
 // CHECK: call @bertc_gemm_2x64_panels(%{{.*}}, %[[P]], %{{.*}}) : (memref<?x2xf32>, memref<2x2x32xf32>, memref<?x64xf32>) -> ()
