@@ -83,7 +83,10 @@ def LowerLinearsPass : Pass<"bert-lower-linears", "::mlir::ModuleOp"> {
     (four for single rows), and the whole reduction innermost with the
     accumulators held in vector registers (`vector.fma` of a broadcast x element and a
     contiguous weight vector). `vector-width` is 16 on targets with AVX-512
-    and 8 otherwise (bert-compile chooses it from the target CPU). Each
+    and 8 otherwise (bert-compile chooses it from the target CPU). A weight
+    that is a constant global is repacked panel-major, `[N / P, K, P]` with
+    P = 4 vectors, into a new global (the dead `[K, N]` one is erased), so
+    that a panel is contiguous. Each
     (K, N) shape gets one private kernel function `@bertc_gemm_<K>x<N>`
     that every product of the shape calls. A product
     whose N is not a multiple of four vector widths, or whose buffers are
