@@ -10,6 +10,7 @@
 #include "bertc/Import/Importer.h"
 
 #include "bertc/Import/Safetensors.h"
+#include "bertc/Utils/ConstantData.h"
 #include "dialects/Bert/IR/Bert.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -19,7 +20,6 @@
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
-#include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/Support/Path.h"
 
 #include <cmath>
@@ -79,15 +79,6 @@ private:
 
 } // namespace
 
-static Error importError(StringRef path, StringRef tensor,
-                         const llvm::Twine &what) {
-  std::string message = path.str() + ": ";
-  if (!tensor.empty())
-    message += "tensor '" + tensor.str() + "': ";
-  return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                 message + what.str());
-}
-
 static std::string formatShape(ArrayRef<int64_t> shape) {
   std::string text = "[";
   for (size_t i = 0; i < shape.size(); ++i)
@@ -104,11 +95,11 @@ const TensorInfo *GraphBuilder::findTensor(StringRef name) const {
 Expected<Value> GraphBuilder::weight(StringRef name, ArrayRef<int64_t> shape) {
   const TensorInfo *tensor = findTensor(name);
   if (!tensor)
-    return importError(weights.path(), name,
+    return checkpointError(weights.path(), name,
                        "missing (looked for 'bert." + name + "' and '" + name +
                            "')");
   if (ArrayRef<int64_t>(tensor->shape) != shape)
-    return importError(weights.path(), tensor->name,
+    return checkpointError(weights.path(), tensor->name,
                        "has shape " + formatShape(tensor->shape) +
                            " but config.json implies " + formatShape(shape));
   Expected<std::vector<float>> values = weights.readAsF32(*tensor);
@@ -121,9 +112,7 @@ Expected<Value> GraphBuilder::weight(StringRef name, ArrayRef<int64_t> shape) {
       break;
     }
   auto type = RankedTensorType::get(shape, f32());
-  auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign<float>(*values);
-  auto attr = DenseF32ResourceElementsAttr::get(type, tensor->name,
-                                                std::move(blob));
+  auto attr = makeF32Resource(type, tensor->name, *values);
   return arith::ConstantOp::create(builder, loc, type, cast<TypedAttr>(attr))
       .getResult();
 }
@@ -265,11 +254,11 @@ Expected<OwningOpRef<ModuleOp>> GraphBuilder::build(EntryPoint entry) {
   bool hasPooler = findTensor("pooler.dense.weight") != nullptr;
   bool hasClassifier = weights.find("classifier.weight") != nullptr;
   if (hasClassifier && !hasPooler)
-    return importError(weights.path(), "bert.pooler.dense.weight",
+    return checkpointError(weights.path(), "bert.pooler.dense.weight",
                        "missing, but the checkpoint has a classifier");
   if (entry == EntryPoint::Model &&
       !findTensor("embeddings.word_embeddings.weight"))
-    return importError(weights.path(), "bert.embeddings.word_embeddings.weight",
+    return checkpointError(weights.path(), "bert.embeddings.word_embeddings.weight",
                        "missing: this checkpoint has no embedding tables; "
                        "compile it with --entry=encoder");
 

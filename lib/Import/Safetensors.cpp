@@ -53,8 +53,8 @@ std::optional<DType> bertc::import::parseDType(StringRef name) {
   return std::nullopt;
 }
 
-/// An error that names the file and, when given, the tensor.
-static Error fault(StringRef path, StringRef tensor, const llvm::Twine &what) {
+Error bertc::import::checkpointError(StringRef path, StringRef tensor,
+                                    const llvm::Twine &what) {
   std::string message = path.str() + ": ";
   if (!tensor.empty())
     message += "tensor '" + tensor.str() + "': ";
@@ -81,52 +81,52 @@ static Expected<TensorInfo> parseEntry(StringRef path, StringRef name,
                                        uint64_t dataSize) {
   const llvm::json::Object *object = value.getAsObject();
   if (!object)
-    return fault(path, name, "header entry is not a JSON object");
+    return checkpointError(path, name, "header entry is not a JSON object");
   TensorInfo info;
   info.name = name.str();
 
   std::optional<StringRef> dtypeText = object->getString("dtype");
   if (!dtypeText)
-    return fault(path, name, "missing string field 'dtype'");
+    return checkpointError(path, name, "missing string field 'dtype'");
   std::optional<DType> dtype = parseDType(*dtypeText);
   if (!dtype)
-    return fault(path, name, "unknown dtype '" + *dtypeText + "'");
+    return checkpointError(path, name, "unknown dtype '" + *dtypeText + "'");
   info.dtype = *dtype;
 
   const llvm::json::Array *shape = object->getArray("shape");
   if (!shape)
-    return fault(path, name, "missing array field 'shape'");
+    return checkpointError(path, name, "missing array field 'shape'");
   uint64_t elements = 1;
   for (const llvm::json::Value &dim : *shape) {
     std::optional<uint64_t> size = getUnsigned(dim);
     if (!size || *size > uint64_t(INT64_MAX))
-      return fault(path, name, "shape entries must be non-negative integers");
+      return checkpointError(path, name, "shape entries must be non-negative integers");
     if (mulOverflows(elements, *size, elements) ||
         elements > uint64_t(INT64_MAX))
-      return fault(path, name, "shape's element count overflows 64 bits");
+      return checkpointError(path, name, "shape's element count overflows 64 bits");
     info.shape.push_back(static_cast<int64_t>(*size));
   }
   info.numElements = static_cast<int64_t>(elements);
 
   const llvm::json::Array *offsets = object->getArray("data_offsets");
   if (!offsets || offsets->size() != 2)
-    return fault(path, name, "'data_offsets' must be an array of two offsets");
+    return checkpointError(path, name, "'data_offsets' must be an array of two offsets");
   std::optional<uint64_t> begin = getUnsigned((*offsets)[0]);
   std::optional<uint64_t> end = getUnsigned((*offsets)[1]);
   if (!begin || !end)
-    return fault(path, name, "'data_offsets' must be non-negative integers");
+    return checkpointError(path, name, "'data_offsets' must be non-negative integers");
   if (*begin > *end)
-    return fault(path, name, "data_offsets [" + llvm::Twine(*begin) + ", " +
+    return checkpointError(path, name, "data_offsets [" + llvm::Twine(*begin) + ", " +
                                  llvm::Twine(*end) + "] are reversed");
   if (*end > dataSize)
-    return fault(path, name, "data_offsets end " + llvm::Twine(*end) +
+    return checkpointError(path, name, "data_offsets end " + llvm::Twine(*end) +
                                  " lies past the data section (" +
                                  llvm::Twine(dataSize) + " bytes)");
   uint64_t bytes = 0;
   if (mulOverflows(elements, uint64_t(dtypeSize(*dtype)), bytes))
-    return fault(path, name, "byte size overflows 64 bits");
+    return checkpointError(path, name, "byte size overflows 64 bits");
   if (bytes != *end - *begin)
-    return fault(path, name,
+    return checkpointError(path, name,
                  llvm::Twine(*end - *begin) + " bytes do not hold " +
                      llvm::Twine(elements) + " " + dtypeName(*dtype) +
                      " elements (" + llvm::Twine(bytes) + " bytes)");
@@ -176,7 +176,7 @@ Expected<SafetensorsFile> SafetensorsFile::open(StringRef path) {
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
                                             /*RequiresNullTerminator=*/false);
   if (!buffer)
-    return fault(path, "", "cannot read: " + buffer.getError().message());
+    return checkpointError(path, "", "cannot read: " + buffer.getError().message());
   return parse(std::move(*buffer), path);
 }
 
@@ -185,24 +185,24 @@ SafetensorsFile::parse(std::unique_ptr<llvm::MemoryBuffer> buffer,
                        StringRef path) {
   uint64_t fileSize = buffer->getBufferSize();
   if (fileSize < 8)
-    return fault(path, "", "truncated: " + llvm::Twine(fileSize) +
+    return checkpointError(path, "", "truncated: " + llvm::Twine(fileSize) +
                                " bytes, fewer than the 8-byte header length");
   uint64_t headerSize =
       llvm::support::endian::read64le(buffer->getBufferStart());
   if (headerSize > fileSize - 8)
-    return fault(path, "", "header length " + llvm::Twine(headerSize) +
+    return checkpointError(path, "", "header length " + llvm::Twine(headerSize) +
                                " runs past the end of the file (" +
                                llvm::Twine(fileSize) + " bytes)");
   StringRef headerText(buffer->getBufferStart() + 8, headerSize);
   Expected<llvm::json::Value> header = llvm::json::parse(headerText);
   if (!header)
-    return fault(path, "", "invalid JSON header: " +
+    return checkpointError(path, "", "invalid JSON header: " +
                                llvm::toString(header.takeError()));
   const llvm::json::Object *table = header->getAsObject();
   if (!table)
-    return fault(path, "", "the JSON header is not an object");
+    return checkpointError(path, "", "the JSON header is not an object");
   if (std::optional<std::string> repeated = findRepeatedTopLevelKey(headerText))
-    return fault(path, *repeated, "named twice in the header");
+    return checkpointError(path, *repeated, "named twice in the header");
 
   SafetensorsFile file;
   file.filePath = path.str();
@@ -222,7 +222,7 @@ SafetensorsFile::parse(std::unique_ptr<llvm::MemoryBuffer> buffer,
   for (size_t i = 1; i < file.entries.size(); ++i) {
     const TensorInfo &previous = file.entries[i - 1], &current = file.entries[i];
     if (previous.end > current.begin && current.begin != current.end)
-      return fault(path, current.name,
+      return checkpointError(path, current.name,
                    "bytes overlap those of tensor '" + previous.name + "'");
   }
   for (size_t i = 0; i < file.entries.size(); ++i)
@@ -288,7 +288,7 @@ SafetensorsFile::readAsF32(const TensorInfo &tensor) const {
           bfloat16ToFloat(llvm::support::endian::read16le(bytes + 2 * i));
     return values;
   default:
-    return fault(filePath, tensor.name,
+    return checkpointError(filePath, tensor.name,
                  "dtype " + dtypeName(tensor.dtype) +
                      " is not a float type (F32, F16 or BF16 expected)");
   }

@@ -24,6 +24,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "bertc/Transforms/Passes.h"
+#include "bertc/Utils/ConstantData.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -33,7 +34,6 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
-#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/SymbolTable.h"
 
 namespace bertc {
@@ -75,29 +75,17 @@ static Value packWeightPanels(OpBuilder &builder, Location loc, Value weight,
   std::string name = (global.getSymName() + "_panels").str();
   auto type = MemRefType::get({n / panel, k, panel}, builder.getF32Type());
   if (!module.lookupSymbol<memref::GlobalOp>(name)) {
-    SmallVector<float> values;
-    Attribute initial = *global.getInitialValue();
-    if (auto blob = dyn_cast<DenseF32ResourceElementsAttr>(initial)) {
-      std::optional<ArrayRef<float>> data = blob.tryGetAsArrayRef();
-      if (!data)
-        return {};
-      values.assign(data->begin(), data->end());
-    } else if (auto dense = dyn_cast<DenseElementsAttr>(initial)) {
-      if (!dense.getElementType().isF32())
-        return {};
-      auto range = dense.getValues<float>();
-      values.assign(range.begin(), range.end());
-    } else {
+    std::optional<SmallVector<float>> values =
+        bertc::getF32Values(*global.getInitialValue());
+    if (!values)
       return {};
-    }
-    SmallVector<float> packed(values.size());
+    SmallVector<float> packed(values->size());
     for (int64_t p = 0; p < n / panel; ++p)
       for (int64_t row = 0; row < k; ++row)
         for (int64_t c = 0; c < panel; ++c)
-          packed[(p * k + row) * panel + c] = values[row * n + p * panel + c];
+          packed[(p * k + row) * panel + c] = (*values)[row * n + p * panel + c];
     auto tensorType = RankedTensorType::get(type.getShape(), type.getElementType());
-    auto attr = DenseF32ResourceElementsAttr::get(
-        tensorType, name, HeapAsmResourceBlob::allocateAndCopyInferAlign<float>(packed));
+    auto attr = bertc::makeF32Resource(tensorType, name, packed);
     OpBuilder atModule(global);
     memref::GlobalOp::create(atModule, global.getLoc(),
                              atModule.getStringAttr(name),

@@ -9,6 +9,7 @@
 #include "dialects/BQ/IR/BQ.h"
 
 #include "bertc/Support/QuantMath.h"
+#include "bertc/Utils/ConstantData.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -24,22 +25,6 @@ using namespace bertc::bq;
 //===----------------------------------------------------------------------===//
 // Reading and writing constant tensors
 //===----------------------------------------------------------------------===//
-
-/// The values of an f32 constant, from a dense attribute or a dense_resource
-/// blob (how the importer stores weights).
-static std::optional<SmallVector<float>> getF32Values(Attribute attr) {
-  if (auto dense = dyn_cast_or_null<DenseElementsAttr>(attr)) {
-    if (!dense.getElementType().isF32())
-      return std::nullopt;
-    auto values = dense.getValues<float>();
-    return SmallVector<float>(values.begin(), values.end());
-  }
-  if (auto blob = dyn_cast_or_null<DenseF32ResourceElementsAttr>(attr)) {
-    if (std::optional<ArrayRef<float>> values = blob.tryGetAsArrayRef())
-      return SmallVector<float>(values->begin(), values->end());
-  }
-  return std::nullopt;
-}
 
 /// The values of a constant of any float or integer element type, widened to
 /// double (exact for f32 and for integers up to 2^53).

@@ -23,6 +23,11 @@
 
 namespace bertc::import {
 
+/// An error "<path>: tensor '<tensor>': <what>" (without the tensor part
+/// when `tensor` is empty): how every checkpoint problem is reported.
+llvm::Error checkpointError(llvm::StringRef path, llvm::StringRef tensor,
+                            const llvm::Twine &what);
+
 /// The safetensors element types.
 enum class DType { F64, F32, F16, BF16, I64, I32, I16, I8, U8, Bool };
 

@@ -2,6 +2,7 @@
 
 #include "Patterns.h"
 
+#include "bertc/Utils/ConstantData.h"
 #include "bertc/Utils/LinalgBuilders.h"
 #include "dialects/Bert/IR/Bert.h"
 
@@ -25,29 +26,19 @@ static Value transposeConstantWeight(OpBuilder &builder, Location loc,
   auto type = cast<RankedTensorType>(weight.getType());
   if (!constant || !type.hasStaticShape() || !type.getElementType().isF32())
     return {};
-  SmallVector<float> values;
-  std::string name = "weight";
-  if (auto blob = dyn_cast<DenseF32ResourceElementsAttr>(constant.getValue())) {
-    std::optional<ArrayRef<float>> data = blob.tryGetAsArrayRef();
-    if (!data)
-      return {};
-    values.assign(data->begin(), data->end());
-    name = blob.getRawHandle().getKey().str();
-  } else if (auto dense = dyn_cast<DenseElementsAttr>(constant.getValue())) {
-    auto range = dense.getValues<float>();
-    values.assign(range.begin(), range.end());
-  } else {
+  std::optional<SmallVector<float>> values = getF32Values(constant.getValue());
+  if (!values)
     return {};
-  }
+  std::string name = "weight";
+  if (auto blob = dyn_cast<DenseF32ResourceElementsAttr>(constant.getValue()))
+    name = blob.getRawHandle().getKey().str();
   int64_t n = type.getDimSize(0), k = type.getDimSize(1);
-  SmallVector<float> transposed(values.size());
+  SmallVector<float> transposed(values->size());
   for (int64_t row = 0; row < n; ++row)
     for (int64_t col = 0; col < k; ++col)
-      transposed[col * n + row] = values[row * k + col];
+      transposed[col * n + row] = (*values)[row * k + col];
   auto transposedType = RankedTensorType::get({k, n}, type.getElementType());
-  auto attr = DenseF32ResourceElementsAttr::get(
-      transposedType, name + ".kn",
-      HeapAsmResourceBlob::allocateAndCopyInferAlign<float>(transposed));
+  auto attr = makeF32Resource(transposedType, name + ".kn", transposed);
   return arith::ConstantOp::create(builder, loc, transposedType,
                                    cast<TypedAttr>(attr));
 }
