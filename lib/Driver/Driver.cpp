@@ -203,15 +203,27 @@ static Error runCCompiler(ArrayRef<std::string> arguments) {
   return Error::success();
 }
 
-/// Moves a finished scratch file to `path` (copying across file systems).
-static Error commitFile(StringRef scratch, StringRef path) {
-  return writeAtomically(path, [&](llvm::raw_pwrite_stream &out) -> Error {
-    auto buffer = llvm::MemoryBuffer::getFile(scratch, /*IsText=*/false);
-    if (!buffer)
-      return driverError(scratch + ": " + buffer.getError().message());
-    out << (*buffer)->getBuffer();
-    return Error::success();
-  });
+/// Links `inputs` (with `flags`) into `path` through a temporary file beside
+/// it, renamed into place once the linker succeeded: the same guarantee as
+/// writeAtomically, without copying the artifact.
+static Error linkAtomically(StringRef path, ArrayRef<std::string> flags,
+                            ArrayRef<std::string> inputs) {
+  llvm::SmallString<256> temporary;
+  llvm::sys::fs::createUniquePath(path + ".tmp-%%%%%%%%", temporary,
+                                  /*MakeAbsolute=*/false);
+  SmallVector<std::string> arguments(flags.begin(), flags.end());
+  arguments.append({"-o", std::string(temporary)});
+  arguments.append(inputs.begin(), inputs.end());
+  arguments.push_back("-lm");
+  if (Error error = runCCompiler(arguments)) {
+    llvm::sys::fs::remove(temporary);
+    return error;
+  }
+  if (std::error_code ec = llvm::sys::fs::rename(temporary, path)) {
+    llvm::sys::fs::remove(temporary);
+    return driverError(path + ": cannot rename into place: " + ec.message());
+  }
+  return Error::success();
 }
 
 /// OUT without its extension, plus ".h".
@@ -310,13 +322,10 @@ Error bertc::driver::compile(const Options &options) {
     if (!scratch)
       return scratch.takeError();
     std::string object = scratch->file("model.o");
-    std::string linked = scratch->file("linked");
     if (Error error = writeAtomically(object, emitObject))
       return error;
     if (options.emit == Emit::Lib) {
-      if (Error error = runCCompiler({"-shared", "-o", linked, object, "-lm"}))
-        return error;
-      if (Error error = commitFile(linked, options.output))
+      if (Error error = linkAtomically(options.output, {"-shared"}, {object}))
         return error;
       return writeHeader();
     }
@@ -325,17 +334,7 @@ Error bertc::driver::compile(const Options &options) {
       return error;
     if (Error error = writeScratch(mainSource, kRuntimeMain))
       return error;
-    if (Error error = runCCompiler({"-O2", "-o", linked, mainSource, object,
-                                    "-lm"}))
-      return error;
-    if (Error error = commitFile(linked, options.output))
-      return error;
-    // The executable bit: the committed file was created 0666 & ~umask.
-    llvm::sys::fs::setPermissions(options.output,
-                                  llvm::sys::fs::all_read |
-                                      llvm::sys::fs::all_exe |
-                                      llvm::sys::fs::owner_write);
-    return Error::success();
+    return linkAtomically(options.output, {"-O2"}, {mainSource, object});
   }
   case Emit::Mlir:
     break;
