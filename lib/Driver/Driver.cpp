@@ -41,6 +41,21 @@ static Error driverError(const llvm::Twine &what) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), what);
 }
 
+/// Finishes an atomic write: on `failure`, drops `temporary` and returns the
+/// failure; otherwise renames it to `path`.
+static Error commitTemporary(StringRef temporary, StringRef path,
+                             Error failure) {
+  if (failure) {
+    llvm::sys::fs::remove(temporary);
+    return failure;
+  }
+  if (std::error_code ec = llvm::sys::fs::rename(temporary, path)) {
+    llvm::sys::fs::remove(temporary);
+    return driverError(path + ": cannot rename into place: " + ec.message());
+  }
+  return Error::success();
+}
+
 /// Writes `path` through a temporary file in the same folder, renamed into
 /// place only when `write` succeeded: no partial output, and an existing
 /// file survives a failed compile.
@@ -61,15 +76,7 @@ static Error writeAtomically(StringRef path,
       written = driverError(path + ": write failed: " + out.error().message());
     out.clear_error();
   }
-  if (written) {
-    llvm::sys::fs::remove(temporary);
-    return written;
-  }
-  if (std::error_code ec = llvm::sys::fs::rename(temporary, path)) {
-    llvm::sys::fs::remove(temporary);
-    return driverError(path + ": cannot rename into place: " + ec.message());
-  }
-  return Error::success();
+  return commitTemporary(temporary, path, std::move(written));
 }
 
 /// Refuses an output that would replace the input or a file inside an input
@@ -215,15 +222,7 @@ static Error linkAtomically(StringRef path, ArrayRef<std::string> flags,
   arguments.append({"-o", std::string(temporary)});
   arguments.append(inputs.begin(), inputs.end());
   arguments.push_back("-lm");
-  if (Error error = runCCompiler(arguments)) {
-    llvm::sys::fs::remove(temporary);
-    return error;
-  }
-  if (std::error_code ec = llvm::sys::fs::rename(temporary, path)) {
-    llvm::sys::fs::remove(temporary);
-    return driverError(path + ": cannot rename into place: " + ec.message());
-  }
-  return Error::success();
+  return commitTemporary(temporary, path, runCCompiler(arguments));
 }
 
 /// OUT without its extension, plus ".h".
