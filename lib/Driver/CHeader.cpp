@@ -136,7 +136,9 @@ Expected<std::string> bertc::driver::generateCHeader(ModuleOp module,
      << " * Entry: bertc_run(), which validates its arguments and runs the\n"
      << " * compiled " << symbol << ". All buffers are owned by the caller;\n"
      << " * arrays are dense, row-major, float32 or int32. The compiled code\n"
-     << " * needs libc and libm only and is thread-safe (no global state). */\n"
+     << " * needs libc and libm only and is thread-safe. It keeps the scratch\n"
+     << " * buffers of a call for the next one (a process-wide, locked cache);\n"
+     << " * " << symbol << "_release_buffers() returns them to libc. */\n"
      << "#ifndef " << guard << "\n#define " << guard << "\n\n";
   os << llvm::formatv("#define BERTC_VOCAB_SIZE {0}\n"
                       "#define BERTC_HIDDEN_SIZE {1}\n"
@@ -162,6 +164,10 @@ Expected<std::string> bertc::driver::generateCHeader(ModuleOp module,
   if (f.hasPooled)
     os << ", struct bertc_memref2 *pooled";
   os << ", struct bertc_memref3 *hidden);\n\n";
+
+  os << "/* Frees the scratch buffers cached since the last call (any thread,\n"
+        " * any time; the next call allocates afresh). */\n"
+     << "void " << symbol << "_release_buffers(void);\n\n";
 
   os << "/* Runs the model on `batch` sequences of `seq` positions.\n";
   if (f.encoderEntry)

@@ -28,15 +28,17 @@ static const char *const kBufferize =
 /// (bert-lower-linears{vector-width=...} is added in front, per target).
 /// Loops and the llvm dialect. erf, exp and tanh become polynomial
 /// approximations (bert-approximate-math), which vectorize where libm calls
-/// would not; what remains maps to intrinsics or libm.
+/// would not; what remains maps to intrinsics or libm. Buffers come from
+/// bert-cache-buffers' allocator, which reuses them from call to call.
 static const char *const kToLlvm =
     "convert-linalg-to-loops,lower-affine,convert-scf-to-cf,canonicalize,"
     "convert-vector-to-llvm,"
     "bert-approximate-math,"
     "convert-math-to-llvm,convert-math-to-libm,expand-strided-metadata,"
-    "lower-affine,finalize-memref-to-llvm,convert-arith-to-llvm,"
+    "lower-affine,finalize-memref-to-llvm{use-generic-functions=true},"
+    "convert-arith-to-llvm,"
     "convert-index-to-llvm,convert-cf-to-llvm,convert-func-to-llvm,"
-    "reconcile-unrealized-casts";
+    "reconcile-unrealized-casts,bert-cache-buffers";
 
 llvm::Error bertc::buildPipelineTo(OpPassManager &pm, Phase phase,
                                    const PipelineOptions &options) {

@@ -1,0 +1,56 @@
+/* Runs one compiled model from several threads at once (the buffer cache is
+ * shared) and checks every result against a sequential run; then releases
+ * the cache and checks that a later call still agrees. */
+#include "model.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+enum { kThreads = 4, kRuns = 25, kBatch = 2, kSeq = 7 };
+
+static int32_t ids[kThreads][kBatch * kSeq];
+static float expected[kThreads][kBatch * BERTC_NUM_LABELS];
+static int mismatches[kThreads];
+
+static void *worker(void *arg) {
+  int t = (int)(long)arg;
+  float logits[kBatch * BERTC_NUM_LABELS];
+  for (int r = 0; r < kRuns; ++r) {
+    /* Alternate sequence lengths so that cached blocks change sizes. */
+    int64_t seq = (r % 2) ? kSeq : kSeq - 3;
+    if (seq != kSeq) {
+      bertc_run(ids[t], NULL, NULL, kBatch, seq, logits, NULL, NULL);
+      continue;
+    }
+    if (bertc_run(ids[t], NULL, NULL, kBatch, kSeq, logits, NULL, NULL) != BERTC_OK ||
+        memcmp(logits, expected[t], sizeof logits) != 0)
+      ++mismatches[t];
+  }
+  return NULL;
+}
+
+int main(void) {
+  unsigned seed = 11;
+  for (int t = 0; t < kThreads; ++t) {
+    for (int i = 0; i < kBatch * kSeq; ++i) ids[t][i] = rand_r(&seed) % BERTC_VOCAB_SIZE;
+    if (bertc_run(ids[t], NULL, NULL, kBatch, kSeq, expected[t], NULL, NULL) != BERTC_OK)
+      return 1;
+  }
+  pthread_t threads[kThreads];
+  for (int t = 0; t < kThreads; ++t)
+    pthread_create(&threads[t], NULL, worker, (void *)(long)t);
+  int total = 0;
+  for (int t = 0; t < kThreads; ++t) {
+    pthread_join(threads[t], NULL);
+    total += mismatches[t];
+  }
+  printf("threaded mismatches: %d\n", total);
+  bert_model_release_buffers();
+  float logits[kBatch * BERTC_NUM_LABELS];
+  int again = bertc_run(ids[0], NULL, NULL, kBatch, kSeq, logits, NULL, NULL) == BERTC_OK &&
+              memcmp(logits, expected[0], sizeof logits) == 0;
+  printf("after release: %s\n", again ? "same" : "DIFFERENT");
+  bert_model_release_buffers();
+  return total != 0 || !again;
+}
