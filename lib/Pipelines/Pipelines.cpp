@@ -25,7 +25,8 @@ static const char *const kBufferize =
     "canonicalize,buffer-deallocation-pipeline,canonicalize";
 
 /// The register-blocked GEMM kernels replace the tagged linear products
-/// (bert-lower-linears{vector-width=...} is added in front, per target).
+/// (bert-lower-linears and bert-lower-attention{vector-width=...} are added
+/// in front, per target).
 /// Loops and the llvm dialect. erf, exp and tanh become polynomial
 /// approximations (bert-approximate-math), which vectorize where libm calls
 /// would not; what remains maps to intrinsics or libm. Buffers come from
@@ -47,10 +48,13 @@ llvm::Error bertc::buildPipelineTo(OpPassManager &pm, Phase phase,
     pipeline += kToLinalg;
   if (phase >= Phase::Bufferize)
     pipeline += std::string(",") + kBufferize;
-  if (phase >= Phase::Llvm)
-    pipeline += ",bert-lower-linears{vector-width=" +
-                std::to_string(options.vectorWidth) +
-                " rows=" + std::to_string(options.gemmRows) + "}," + kToLlvm;
+  if (phase >= Phase::Llvm) {
+    std::string kernelOptions = "{vector-width=" +
+                                std::to_string(options.vectorWidth) +
+                                " rows=" + std::to_string(options.gemmRows) + "}";
+    pipeline += ",bert-lower-linears" + kernelOptions + ",bert-lower-attention" +
+                kernelOptions + "," + kToLlvm;
+  }
   if (pipeline.empty())
     return llvm::Error::success();
   std::string message;

@@ -23,6 +23,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "RegisterTile.h"
+
 #include "bertc/Transforms/Passes.h"
 #include "bertc/Utils/ConstantData.h"
 
@@ -139,65 +141,15 @@ static std::optional<Gemm> matchGemm(linalg::GenericOp op, OpBuilder &builder,
   return gemm;
 }
 
-/// Emits one register tile: rows x columns vectors of out at (row, col),
-/// accumulated over the whole reduction.
+/// One register tile of `gemm` (see RegisterTile.h).
 static void emitTile(OpBuilder &b, Location l, const Gemm &gemm, Value row,
                      unsigned rows, Value col, unsigned columns,
                      unsigned lanes) {
-  // With panels, w[k, col + c V] is w[col / P, k, col % P + c V].
-  Value panelIndex, panelColumn;
-  if (gemm.panels) {
-    Value panel = arith::ConstantIndexOp::create(b, l, kTailColumns * lanes);
-    panelIndex = arith::DivUIOp::create(b, l, col, panel);
-    panelColumn = arith::RemUIOp::create(b, l, col, panel);
-  }
-  auto vectorType = VectorType::get({lanes}, b.getF32Type());
-  auto offset = [&](OpBuilder &ob, Value base, int64_t delta) -> Value {
-    if (delta == 0)
-      return base;
-    return arith::AddIOp::create(ob, l, base,
-                                 arith::ConstantIndexOp::create(ob, l, delta));
-  };
-  SmallVector<Value> rowIndex, colIndex;
-  for (unsigned r = 0; r < rows; ++r)
-    rowIndex.push_back(offset(b, row, r));
-  for (unsigned c = 0; c < columns; ++c)
-    colIndex.push_back(offset(b, col, c * lanes));
-  SmallVector<Value> accumulators;
-  for (unsigned r = 0; r < rows; ++r)
-    for (unsigned c = 0; c < columns; ++c)
-      accumulators.push_back(vector::LoadOp::create(
-          b, l, vectorType, gemm.out, ValueRange{rowIndex[r], colIndex[c]}));
-
-  auto reduction = scf::ForOp::create(
-      b, l, arith::ConstantIndexOp::create(b, l, 0),
-      arith::ConstantIndexOp::create(b, l, gemm.k),
-      arith::ConstantIndexOp::create(b, l, 1), accumulators,
-      [&](OpBuilder &kb, Location kl, Value k, ValueRange acc) {
-        SmallVector<Value> weights;
-        for (unsigned c = 0; c < columns; ++c) {
-          SmallVector<Value> at = {k, colIndex[c]};
-          if (gemm.panels)
-            at = {panelIndex, k, offset(kb, panelColumn, c * lanes)};
-          weights.push_back(
-              vector::LoadOp::create(kb, kl, vectorType, gemm.w, at));
-        }
-        SmallVector<Value> next;
-        for (unsigned r = 0; r < rows; ++r) {
-          Value scalar = memref::LoadOp::create(kb, kl, gemm.x,
-                                                ValueRange{rowIndex[r], k});
-          Value broadcast =
-              vector::BroadcastOp::create(kb, kl, vectorType, scalar);
-          for (unsigned c = 0; c < columns; ++c)
-            next.push_back(vector::FMAOp::create(kb, kl, broadcast, weights[c],
-                                                 acc[r * columns + c]));
-        }
-        scf::YieldOp::create(kb, kl, next);
-      });
-  for (unsigned r = 0; r < rows; ++r)
-    for (unsigned c = 0; c < columns; ++c)
-      vector::StoreOp::create(b, l, reduction.getResult(r * columns + c),
-                              gemm.out, ValueRange{rowIndex[r], colIndex[c]});
+  bertc::kernels::ProductOperands operands{
+      gemm.x, gemm.w, gemm.out, arith::ConstantIndexOp::create(b, l, gemm.k),
+      gemm.panels ? int64_t(kTailColumns * lanes) : 0};
+  bertc::kernels::emitRegisterTile(b, l, operands, row, rows, col, columns,
+                                   lanes);
 }
 
 /// Emits the body of a kernel function. The column panel is the outer loop
@@ -257,11 +209,7 @@ static func::FuncOp getOrCreateKernel(ModuleOp module, const Gemm &gemm,
   auto type = builder.getFunctionType(
       {gemm.x.getType(), gemm.w.getType(), gemm.out.getType()}, {});
   auto kernel = func::FuncOp::create(builder, loc, name, type);
-  kernel.setPrivate();
-  // Kept out of line: inlined into every caller, the kernels would bring
-  // back the huge function this outlining avoids.
-  kernel->setAttr("passthrough",
-                  builder.getArrayAttr({builder.getStringAttr("noinline")}));
+  bertc::kernels::markKernel(kernel);
   Block *body = kernel.addEntryBlock();
   builder.setInsertionPointToStart(body);
   Gemm arguments{body->getArgument(0), body->getArgument(1),

@@ -101,6 +101,40 @@ def LowerLinearsPass : Pass<"bert-lower-linears", "::mlir::ModuleOp"> {
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::func::FuncDialect",
+    "::mlir::LLVM::LLVMDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
+def LowerAttentionPass : Pass<"bert-lower-attention", "::mlir::ModuleOp"> {
+  let summary = "Replaces attention's per-head products by register-blocked kernels";
+  let description = [{
+    Runs after bufferization on the `linalg.generic` products that
+    `convert-bert-to-linalg` tagged `bertc.head_product`: 5-D contractions
+    `out[b, h, row, col] += x[b, h, row, k] * w[b, h, k, col]` in which each
+    operand holds the two batch axes (batch and head, at any positions) and
+    a matrix whose second axis is its innermost memref axis (attention's
+    scores Q K^T with K transposed per head, and its context P V). Each
+    becomes a loop nest over the batch axes that calls one kernel,
+    `@bertc_head_gemm`, on 2-D strided views: column blocks of two vectors
+    of `vector-width` f32, rows in blocks of `rows` then one at a time, the
+    accumulators in registers for the whole reduction, and the columns past
+    the last full block one vector at a time with masked loads and stores.
+    All sizes are run-time values. Products of another shape, or not
+    contractions, are left as they are.
+  }];
+  let options = [
+    Option<"vectorWidth", "vector-width", "unsigned", /*default=*/"8",
+           "f32 lanes of one vector register (8: AVX2, 16: AVX-512)">,
+    Option<"rowsPerBlock", "rows", "unsigned", /*default=*/"4",
+           "rows of the register block">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::func::FuncDialect",
+    "::mlir::LLVM::LLVMDialect",
     "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::vector::VectorDialect"

@@ -1,7 +1,9 @@
 //===- Attention.cpp - bert.attention to linalg ---------------------------===//
 //
 // Heads become an axis of the iteration space: [B, L, H] is viewed as
-// [B, L, heads, d], scores live in [B, heads, L, L].
+// [B, L, heads, d], scores live in [B, heads, L, L]. Both products are
+// tagged for bert-lower-attention, which gives them register-blocked
+// kernels after bufferization.
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,6 +22,7 @@
 
 using namespace mlir;
 using namespace bertc;
+using bertc::bert_to_linalg::kHeadProductTag;
 
 namespace {
 
@@ -63,19 +66,32 @@ struct AttentionLowering : OpConversionPattern<bert::AttentionOp> {
     int64_t dyn = ShapedType::kDynamic;
     using IT = utils::IteratorType;
 
-    // scores[b, h, i, j] = sum_e q[b, i, h, e] k[b, j, h, e]
+    // scores[b, h, i, j] = sum_e q[b, i, h, e] kT[b, h, e, j], with K
+    // transposed per head once (L x d copies) so that, like the context
+    // below, each head's product is a row-major matrix times a matrix whose
+    // rows are contiguous: j runs along vectors, and no horizontal sum is
+    // needed per score.
+    SmallVector<OpFoldResult> keySizes = tensor::getMixedSizes(rewriter, loc, k);
+    Value keysByHead = tensor::EmptyOp::create(
+        rewriter, loc,
+        ArrayRef<OpFoldResult>{keySizes[0], keySizes[2], keySizes[3], keySizes[1]},
+        rewriter.getF32Type());
+    Value kT = linalg::TransposeOp::create(rewriter, loc, k, keysByHead,
+                                           ArrayRef<int64_t>{0, 2, 3, 1})
+                   .getResult()[0];
     AffineExpr b, h, i, j, e;
     bindDims(context, b, h, i, j, e);
     const IT contractionIterators[] = {IT::parallel, IT::parallel,
                                        IT::parallel, IT::parallel,
                                        IT::reduction};
     Value scores = buildContraction(
-        rewriter, loc, q, k,
+        rewriter, loc, q, kT,
         zeros({dyn, heads, dyn, dyn}, {batch, length, length}),
         {AffineMap::get(5, 0, {b, i, h, e}, context),
-         AffineMap::get(5, 0, {b, j, h, e}, context),
+         AffineMap::get(5, 0, {b, h, e, j}, context),
          AffineMap::get(5, 0, {b, h, i, j}, context)},
         contractionIterators);
+    scores.getDefiningOp()->setAttr(kHeadProductTag, rewriter.getUnitAttr());
     scores = scaleAndMask(rewriter, loc, scores, adaptor.getMask(),
                           static_cast<float>(std::sqrt(double(headSize))));
     Value probabilities = bert_to_linalg::buildSoftmax(rewriter, loc, scores);
@@ -95,6 +111,7 @@ struct AttentionLowering : OpConversionPattern<bert::AttentionOp> {
          AffineMap::get(5, 0, {cb, cj, ch, ce}, context),
          AffineMap::get(5, 0, {cb, ci, ch, ce}, context)},
         contextIterators);
+    attended.getDefiningOp()->setAttr(kHeadProductTag, rewriter.getUnitAttr());
     Value merged = tensor::CollapseShapeOp::create(
         rewriter, loc, attended,
         ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});

@@ -1,0 +1,279 @@
+//===- LowerAttention.cpp - Register-blocked kernels for attention --------===//
+//
+// Attention's two products per (batch, head), scores = Q_h K_h^T and
+// context = P_h V_h, are small matrix products (L x d x L, L x L x d) that
+// the plain loop nest computed badly: the scores as one horizontal sum per
+// element, the context with its accumulators going through memory. Both
+// come from convert-bert-to-linalg tagged `bertc.head_product`, as 5-D
+// contractions whose operands each hold the two batch axes and a row-major
+// matrix. This pass loops over the batch axes and calls, for each pair, one
+// kernel on 2-D strided views:
+//
+//   for col in [0, N - N % 2V) step 2V:
+//     row blocks of R: tile(R rows, 2 vectors); remaining rows one by one
+//   for col in [N - N % 2V, N) step V:          the last vector masked
+//     row blocks of R: tile(R rows, 1 vector); remaining rows one by one
+//
+// with the tiles of RegisterTile.h (accumulators in registers over the
+// whole reduction). Sizes are run-time values: L is the sequence length.
+//
+//===----------------------------------------------------------------------===//
+
+#include "RegisterTile.h"
+
+#include "bertc/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/Builders.h"
+
+namespace bertc {
+#define GEN_PASS_DEF_LOWERATTENTIONPASS
+#include "bertc/Transforms/Passes.h.inc"
+} // namespace bertc
+
+using namespace mlir;
+
+namespace {
+
+constexpr llvm::StringLiteral kTag = "bertc.head_product";
+
+/// A tagged product out[batch, row, col] += x[batch, row, k] w[batch, k, col]
+/// in terms of its loop dimensions.
+struct HeadProduct {
+  linalg::GenericOp op;
+  SmallVector<unsigned, 2> batchLoops;
+};
+
+/// The loop dimensions (in result order) of a projected-permutation map.
+static SmallVector<unsigned> loopsOf(AffineMap map) {
+  SmallVector<unsigned> loops;
+  for (AffineExpr result : map.getResults())
+    loops.push_back(cast<AffineDimExpr>(result).getPosition());
+  return loops;
+}
+
+/// True if `loops` without the batch loops is exactly {first, second}, with
+/// `second` the innermost memref axis (contiguous: vectors run along it).
+static bool holdsMatrix(ArrayRef<unsigned> loops,
+                        ArrayRef<unsigned> batchLoops, unsigned first,
+                        unsigned second) {
+  SmallVector<unsigned> rest;
+  for (unsigned loop : loops)
+    if (!llvm::is_contained(batchLoops, loop))
+      rest.push_back(loop);
+  return rest.size() == 2 && rest[0] == first && rest[1] == second &&
+         loops.back() == second;
+}
+
+/// The product's structure if it is one the kernel computes.
+static std::optional<HeadProduct> matchHeadProduct(linalg::GenericOp op) {
+  if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
+      op.getNumDpsInits() != 1 || op.getNumLoops() != 5 ||
+      op.getNumReductionLoops() != 1 ||
+      !linalg::isaContractionOpInterface(op))
+    return std::nullopt;
+  for (OpOperand &operand : op->getOpOperands()) {
+    auto type = dyn_cast<MemRefType>(operand.get().getType());
+    if (!type || type.getRank() != 4 || !type.getElementType().isF32() ||
+        !type.getLayout().isIdentity() ||
+        !op.getMatchingIndexingMap(&operand).isProjectedPermutation(
+            /*allowZeroInResults=*/false))
+      return std::nullopt;
+  }
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  SmallVector<unsigned> x = loopsOf(maps[0]), w = loopsOf(maps[1]),
+                        out = loopsOf(maps[2]);
+  SmallVector<unsigned> reductions;
+  op.getReductionDims(reductions);
+  unsigned k = reductions.front();
+  HeadProduct product{op, {}};
+  std::optional<unsigned> row, col;
+  for (unsigned loop : out) {
+    bool inX = llvm::is_contained(x, loop), inW = llvm::is_contained(w, loop);
+    if (inX && inW)
+      product.batchLoops.push_back(loop);
+    else if (inX)
+      row = loop;
+    else if (inW)
+      col = loop;
+  }
+  if (product.batchLoops.size() != 2 || !row || !col ||
+      !holdsMatrix(x, product.batchLoops, *row, k) ||
+      !holdsMatrix(w, product.batchLoops, k, *col) ||
+      !holdsMatrix(out, product.batchLoops, *row, *col))
+    return std::nullopt;
+  return product;
+}
+
+/// memref<?x?xf32, strided<[?, 1], offset: ?>>: every view the kernel takes.
+static MemRefType matrixViewType(MLIRContext *context) {
+  int64_t dyn = ShapedType::kDynamic;
+  return MemRefType::get(
+      {dyn, dyn}, Float32Type::get(context),
+      StridedLayoutAttr::get(context, dyn, ArrayRef<int64_t>{dyn, 1}));
+}
+
+/// The 2-D view of `operand` at the batch loops' indices `at`.
+static Value matrixView(OpBuilder &b, Location l, Value memref, AffineMap map,
+                        ArrayRef<unsigned> batchLoops, ValueRange at) {
+  SmallVector<OpFoldResult> offsets, sizes, strides;
+  SmallVector<int64_t> viewShape;
+  for (auto [axis, loop] : llvm::enumerate(loopsOf(map))) {
+    auto batch = llvm::find(batchLoops, loop);
+    strides.push_back(b.getIndexAttr(1));
+    if (batch != batchLoops.end()) {
+      offsets.push_back(at[batch - batchLoops.begin()]);
+      sizes.push_back(b.getIndexAttr(1));
+    } else {
+      offsets.push_back(b.getIndexAttr(0));
+      sizes.push_back(memref::getMixedSize(b, l, memref, axis));
+      viewShape.push_back(
+          getConstantIntValue(sizes.back()).value_or(ShapedType::kDynamic));
+    }
+  }
+  auto viewType = memref::SubViewOp::inferRankReducedResultType(
+      viewShape, cast<MemRefType>(memref.getType()), offsets, sizes, strides);
+  Value view = memref::SubViewOp::create(b, l, cast<MemRefType>(viewType),
+                                         memref, offsets, sizes, strides);
+  MemRefType kernelType = matrixViewType(b.getContext());
+  if (viewType == kernelType)
+    return view;
+  return memref::CastOp::create(b, l, kernelType, view);
+}
+
+/// Rows in blocks of `rowsPerBlock`, then one at a time, for one column
+/// block of `columns` vectors at `col`.
+static void emitRowLoops(OpBuilder &b, Location l,
+                         const bertc::kernels::ProductOperands &operands,
+                         Value rows, Value fullRows, Value col,
+                         unsigned columns, unsigned lanes,
+                         unsigned rowsPerBlock, Value mask) {
+  auto index = [&](OpBuilder &ob, int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(ob, l, v);
+  };
+  scf::ForOp::create(b, l, index(b, 0), fullRows, index(b, rowsPerBlock),
+                     ValueRange{},
+                     [&](OpBuilder &rb, Location rl, Value row, ValueRange) {
+                       bertc::kernels::emitRegisterTile(
+                           rb, rl, operands, row, rowsPerBlock, col, columns,
+                           lanes, mask);
+                       scf::YieldOp::create(rb, rl);
+                     });
+  scf::ForOp::create(b, l, fullRows, rows, index(b, 1), ValueRange{},
+                     [&](OpBuilder &rb, Location rl, Value row, ValueRange) {
+                       bertc::kernels::emitRegisterTile(
+                           rb, rl, operands, row, 1, col, columns, lanes, mask);
+                       scf::YieldOp::create(rb, rl);
+                     });
+}
+
+/// @bertc_head_gemm(x, w, out), created on first use.
+static func::FuncOp getOrCreateKernel(ModuleOp module, unsigned lanes,
+                                      unsigned rowsPerBlock) {
+  constexpr llvm::StringLiteral name = "bertc_head_gemm";
+  if (auto existing = module.lookupSymbol<func::FuncOp>(name))
+    return existing;
+  OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
+  Location l = module.getLoc();
+  MemRefType view = matrixViewType(module.getContext());
+  auto kernel = func::FuncOp::create(b, l, name,
+                                     b.getFunctionType({view, view, view}, {}));
+  bertc::kernels::markKernel(kernel);
+  Block *body = kernel.addEntryBlock();
+  b.setInsertionPointToStart(body);
+  auto index = [&](int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(b, l, v);
+  };
+  Value x = body->getArgument(0), w = body->getArgument(1),
+        out = body->getArgument(2);
+  bertc::kernels::ProductOperands operands{
+      x, w, out, memref::DimOp::create(b, l, x, 1).getResult()};
+  Value rows = memref::DimOp::create(b, l, x, 0);
+  Value columns = memref::DimOp::create(b, l, w, 1);
+  Value fullRows = arith::SubIOp::create(
+      b, l, rows, arith::RemUIOp::create(b, l, rows, index(rowsPerBlock)));
+  Value fullColumns = arith::SubIOp::create(
+      b, l, columns, arith::RemUIOp::create(b, l, columns, index(2 * lanes)));
+  scf::ForOp::create(b, l, index(0), fullColumns, index(2 * lanes),
+                     ValueRange{},
+                     [&](OpBuilder &cb, Location cl, Value col, ValueRange) {
+                       emitRowLoops(cb, cl, operands, rows, fullRows, col, 2,
+                                    lanes, rowsPerBlock, Value());
+                       scf::YieldOp::create(cb, cl);
+                     });
+  // The last columns, one vector at a time, masked past N.
+  auto maskType = VectorType::get({lanes}, b.getI1Type());
+  scf::ForOp::create(
+      b, l, fullColumns, columns, index(lanes), ValueRange{},
+      [&](OpBuilder &cb, Location cl, Value col, ValueRange) {
+        Value left = arith::SubIOp::create(cb, cl, columns, col);
+        Value mask = vector::CreateMaskOp::create(cb, cl, maskType,
+                                                  ValueRange{left});
+        emitRowLoops(cb, cl, operands, rows, fullRows, col, 1, lanes,
+                     rowsPerBlock, mask);
+        scf::YieldOp::create(cb, cl);
+      });
+  func::ReturnOp::create(b, l);
+  return kernel;
+}
+
+/// Replaces the product by loops over its batch axes calling the kernel.
+static void lowerHeadProduct(const HeadProduct &product, func::FuncOp kernel) {
+  linalg::GenericOp op = product.op;
+  OpBuilder b(op);
+  Location l = op.getLoc();
+  SmallVector<Range, 4> ranges =
+      cast<linalg::LinalgOp>(op.getOperation()).createLoopRanges(b, l);
+  SmallVector<Value> lower, upper, steps;
+  for (unsigned loop : product.batchLoops) {
+    lower.push_back(getValueOrCreateConstantIndexOp(b, l, ranges[loop].offset));
+    upper.push_back(getValueOrCreateConstantIndexOp(b, l, ranges[loop].size));
+    steps.push_back(getValueOrCreateConstantIndexOp(b, l, ranges[loop].stride));
+  }
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  SmallVector<Value> operands = op->getOperands();
+  scf::buildLoopNest(b, l, lower, upper, steps,
+                     [&](OpBuilder &nb, Location nl, ValueRange at) {
+                       SmallVector<Value> views;
+                       for (unsigned i = 0; i < 3; ++i)
+                         views.push_back(matrixView(nb, nl, operands[i],
+                                                    maps[i],
+                                                    product.batchLoops, at));
+                       func::CallOp::create(nb, nl, kernel, views);
+                     });
+  op.erase();
+}
+
+struct LowerAttentionPass
+    : bertc::impl::LowerAttentionPassBase<LowerAttentionPass> {
+  using LowerAttentionPassBase::LowerAttentionPassBase;
+
+  void runOnOperation() override {
+    if (vectorWidth == 0 || rowsPerBlock == 0) {
+      getOperation().emitError() << "bert-lower-attention needs a positive "
+                                    "vector-width and rows";
+      return signalPassFailure();
+    }
+    SmallVector<HeadProduct> products;
+    getOperation().walk([&](linalg::GenericOp op) {
+      if (!op->hasAttr(kTag))
+        return;
+      if (std::optional<HeadProduct> product = matchHeadProduct(op))
+        products.push_back(*product);
+    });
+    if (products.empty())
+      return;
+    func::FuncOp kernel =
+        getOrCreateKernel(getOperation(), vectorWidth, rowsPerBlock);
+    for (const HeadProduct &product : products)
+      lowerHeadProduct(product, kernel);
+  }
+};
+
+} // namespace

@@ -1,0 +1,111 @@
+//===- RegisterTile.cpp - One register tile of a matrix product -----------===//
+
+#include "RegisterTile.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+using namespace mlir;
+
+namespace {
+
+/// Vector loads and stores, masked for the guarded vector.
+struct VectorAccess {
+  VectorType type;
+  Value mask; // null: unmasked
+
+  Value load(OpBuilder &b, Location l, Value base, ValueRange at,
+             bool guarded) const {
+    if (!guarded || !mask)
+      return vector::LoadOp::create(b, l, type, base, at);
+    Value zeros = arith::ConstantOp::create(
+        b, l, type, DenseElementsAttr::get(type, b.getF32FloatAttr(0)));
+    return vector::MaskedLoadOp::create(b, l, type, base, at, mask, zeros);
+  }
+
+  void store(OpBuilder &b, Location l, Value value, Value base, ValueRange at,
+             bool guarded) const {
+    if (!guarded || !mask) {
+      vector::StoreOp::create(b, l, value, base, at);
+      return;
+    }
+    vector::MaskedStoreOp::create(b, l, base, at, mask, value);
+  }
+};
+
+Value offsetBy(OpBuilder &b, Location l, Value base, int64_t delta) {
+  if (delta == 0)
+    return base;
+  return arith::AddIOp::create(b, l, base,
+                               arith::ConstantIndexOp::create(b, l, delta));
+}
+
+} // namespace
+
+void bertc::kernels::emitRegisterTile(OpBuilder &b, Location l,
+                                      const ProductOperands &operands,
+                                      Value row, unsigned rows, Value col,
+                                      unsigned columns, unsigned lanes,
+                                      Value lastMask) {
+  VectorAccess access{VectorType::get({lanes}, b.getF32Type()), lastMask};
+  // With panels, w[k, col + c V] is w[col / P, k, col % P + c V].
+  Value panelIndex, panelColumn;
+  if (operands.panelWidth) {
+    Value panel = arith::ConstantIndexOp::create(b, l, operands.panelWidth);
+    panelIndex = arith::DivUIOp::create(b, l, col, panel);
+    panelColumn = arith::RemUIOp::create(b, l, col, panel);
+  }
+  SmallVector<Value> rowIndex, colIndex;
+  for (unsigned r = 0; r < rows; ++r)
+    rowIndex.push_back(offsetBy(b, l, row, r));
+  for (unsigned c = 0; c < columns; ++c)
+    colIndex.push_back(offsetBy(b, l, col, c * lanes));
+  auto isLast = [&](unsigned c) { return c + 1 == columns; };
+
+  SmallVector<Value> accumulators;
+  for (unsigned r = 0; r < rows; ++r)
+    for (unsigned c = 0; c < columns; ++c)
+      accumulators.push_back(access.load(b, l, operands.out,
+                                         {rowIndex[r], colIndex[c]},
+                                         isLast(c)));
+
+  auto reduction = scf::ForOp::create(
+      b, l, arith::ConstantIndexOp::create(b, l, 0), operands.reduction,
+      arith::ConstantIndexOp::create(b, l, 1), accumulators,
+      [&](OpBuilder &kb, Location kl, Value k, ValueRange acc) {
+        SmallVector<Value> weights;
+        for (unsigned c = 0; c < columns; ++c) {
+          SmallVector<Value> at = {k, colIndex[c]};
+          if (operands.panelWidth)
+            at = {panelIndex, k, offsetBy(kb, kl, panelColumn, c * lanes)};
+          weights.push_back(access.load(kb, kl, operands.w, at, isLast(c)));
+        }
+        SmallVector<Value> next;
+        for (unsigned r = 0; r < rows; ++r) {
+          Value scalar = memref::LoadOp::create(kb, kl, operands.x,
+                                                ValueRange{rowIndex[r], k});
+          Value broadcast =
+              vector::BroadcastOp::create(kb, kl, access.type, scalar);
+          for (unsigned c = 0; c < columns; ++c)
+            next.push_back(vector::FMAOp::create(kb, kl, broadcast, weights[c],
+                                                 acc[r * columns + c]));
+        }
+        scf::YieldOp::create(kb, kl, next);
+      });
+  for (unsigned r = 0; r < rows; ++r)
+    for (unsigned c = 0; c < columns; ++c)
+      access.store(b, l, reduction.getResult(r * columns + c), operands.out,
+                   {rowIndex[r], colIndex[c]}, isLast(c));
+}
+
+void bertc::kernels::markKernel(func::FuncOp kernel) {
+  MLIRContext *context = kernel.getContext();
+  kernel.setPrivate();
+  kernel->setAttr("passthrough",
+                  ArrayAttr::get(context, {StringAttr::get(context, "noinline")}));
+  kernel->setAttr("llvm.linkage",
+                  LLVM::LinkageAttr::get(context, LLVM::Linkage::Internal));
+}

@@ -1,0 +1,115 @@
+// RUN: bert-opt %s --split-input-file --bert-lower-attention="vector-width=16 rows=8" | FileCheck %s
+// RUN: bert-opt %s --split-input-file --bert-lower-attention | FileCheck %s --check-prefix=AVX2
+
+#q = affine_map<(b, h, i, j, e) -> (b, i, h, e)>
+#kt = affine_map<(b, h, i, j, e) -> (b, h, e, j)>
+#s = affine_map<(b, h, i, j, e) -> (b, h, i, j)>
+
+// Attention scores: q [B, L, heads, d] times kT [B, heads, d, L]. The batch
+// and head loops call the kernel on 2-D strided views of each operand.
+// CHECK-LABEL: func.func @scores
+// CHECK-SAME: (%[[Q:.*]]: memref<?x?x2x32xf32>, %[[KT:.*]]: memref<?x2x32x?xf32>, %[[S:.*]]: memref<?x2x?x?xf32>)
+// CHECK-NOT: linalg.generic
+// CHECK: scf.for %[[B:.*]] =
+// CHECK: scf.for %[[H:.*]] =
+// CHECK: %[[QV:.*]] = memref.subview %[[Q]][%[[B]], 0, %[[H]], 0] [1, %{{.*}}, 1, 32] [1, 1, 1, 1] : memref<?x?x2x32xf32> to memref<?x32xf32, strided<[64, 1], offset: ?>>
+// CHECK: %[[QC:.*]] = memref.cast %[[QV]] : {{.*}} to memref<?x?xf32, strided<[?, 1], offset: ?>>
+// CHECK: %[[KV:.*]] = memref.subview %[[KT]][%[[B]], %[[H]], 0, 0] [1, 1, 32, %{{.*}}] [1, 1, 1, 1]
+// CHECK: %[[SV:.*]] = memref.subview %[[S]][%[[B]], %[[H]], 0, 0] [1, 1, %{{.*}}, %{{.*}}] [1, 1, 1, 1]
+// CHECK: call @bertc_head_gemm(%[[QC]], %{{.*}}, %{{.*}})
+func.func @scores(%q: memref<?x?x2x32xf32>, %kt: memref<?x2x32x?xf32>, %s: memref<?x2x?x?xf32>) {
+  linalg.generic {indexing_maps = [#q, #kt, #s],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
+      ins(%q, %kt : memref<?x?x2x32xf32>, memref<?x2x32x?xf32>) outs(%s : memref<?x2x?x?xf32>)
+      attrs = {bertc.head_product} {
+  ^bb0(%a: f32, %b: f32, %c: f32):
+    %m = arith.mulf %a, %b : f32
+    %r = arith.addf %c, %m : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// The kernel: full column blocks of 2 vectors with 8-row register tiles
+// (16 accumulators carried through the reduction), single rows, then the
+// last columns one masked vector at a time.
+// CHECK-LABEL: func.func private @bertc_head_gemm
+// CHECK-SAME: attributes {llvm.linkage = #llvm.linkage<internal>, passthrough = ["noinline"]}
+// CHECK: %[[K:.*]] = memref.dim %arg0, %c1{{.*}}
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: scf.for %{{.*}} = %c0{{.*}} to %[[K]] step %c1{{.*}} iter_args(%{{[^)]*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK: vector.fma
+// CHECK: vector.create_mask %{{.*}} : vector<16xi1>
+// CHECK: vector.maskedload
+// CHECK: vector.maskedstore
+// AVX2-LABEL: func.func private @bertc_head_gemm
+// AVX2: iter_args(%{{[^)]*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// AVX2: vector.create_mask %{{.*}} : vector<8xi1>
+
+// -----
+
+#p = affine_map<(b, h, i, j, e) -> (b, h, i, j)>
+#v = affine_map<(b, h, i, j, e) -> (b, j, h, e)>
+#c = affine_map<(b, h, i, j, e) -> (b, i, h, e)>
+
+// The context, reduced over j (not the last loop): the same kernel.
+// CHECK-LABEL: func.func @context
+// CHECK: call @bertc_head_gemm
+// CHECK-NOT: linalg.generic
+func.func @context(%p: memref<3x2x5x5xf32>, %v: memref<3x5x2x24xf32>, %c: memref<3x5x2x24xf32>) {
+  linalg.generic {indexing_maps = [#p, #v, #c],
+                  iterator_types = ["parallel", "parallel", "parallel", "reduction", "parallel"]}
+      ins(%p, %v : memref<3x2x5x5xf32>, memref<3x5x2x24xf32>) outs(%c : memref<3x5x2x24xf32>)
+      attrs = {bertc.head_product} {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %m = arith.mulf %a, %b : f32
+    %r = arith.addf %o, %m : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+#p = affine_map<(b, h, i, j, e) -> (b, h, i, j)>
+#v = affine_map<(b, h, i, j, e) -> (b, j, h, e)>
+#vt = affine_map<(b, h, i, j, e) -> (b, h, e, j)>
+#c = affine_map<(b, h, i, j, e) -> (b, i, h, e)>
+
+// Left alone: an untagged product, a tagged body that is not a
+// multiply-accumulate, and a w whose innermost axis is the reduction (no
+// contiguous vectors along the columns).
+// CHECK-LABEL: func.func @left_alone
+// CHECK-NOT: call @bertc_head_gemm
+// CHECK-COUNT-3: linalg.generic
+// CHECK-NOT: bertc_head_gemm
+func.func @left_alone(%p: memref<3x2x5x5xf32>, %v: memref<3x5x2x24xf32>, %vt: memref<3x2x24x5xf32>, %c: memref<3x5x2x24xf32>) {
+  linalg.generic {indexing_maps = [#p, #v, #c],
+                  iterator_types = ["parallel", "parallel", "parallel", "reduction", "parallel"]}
+      ins(%p, %v : memref<3x2x5x5xf32>, memref<3x5x2x24xf32>) outs(%c : memref<3x5x2x24xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %m = arith.mulf %a, %b : f32
+    %r = arith.addf %o, %m : f32
+    linalg.yield %r : f32
+  }
+  linalg.generic {indexing_maps = [#p, #v, #c],
+                  iterator_types = ["parallel", "parallel", "parallel", "reduction", "parallel"]}
+      ins(%p, %v : memref<3x2x5x5xf32>, memref<3x5x2x24xf32>) outs(%c : memref<3x5x2x24xf32>)
+      attrs = {bertc.head_product} {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %m = arith.maximumf %a, %b : f32
+    %r = arith.addf %o, %m : f32
+    linalg.yield %r : f32
+  }
+  linalg.generic {indexing_maps = [#p, #vt, #c],
+                  iterator_types = ["parallel", "parallel", "parallel", "reduction", "parallel"]}
+      ins(%p, %vt : memref<3x2x5x5xf32>, memref<3x2x24x5xf32>) outs(%c : memref<3x5x2x24xf32>)
+      attrs = {bertc.head_product} {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %m = arith.mulf %a, %b : f32
+    %r = arith.addf %o, %m : f32
+    linalg.yield %r : f32
+  }
+  return
+}
