@@ -24,11 +24,14 @@
 #include "llvm/IR/Module.h"
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/SourceMgr.h"
 
 #include "RuntimeMain.inc"
+
+#include <chrono>
 
 using namespace mlir;
 using namespace bertc;
@@ -125,10 +128,32 @@ static Expected<OwningOpRef<ModuleOp>> loadInput(MLIRContext &context,
   return module;
 }
 
+/// Wall time of the steps, printed to stderr with --time-phases: compile
+/// time is a target (BERT-base in <= 60 s), and users need to see where it
+/// goes.
+class PhaseClock {
+public:
+  explicit PhaseClock(bool enabled) : enabled(enabled) {}
+  /// Ends the step that started at the previous lap.
+  void lap(StringRef step) {
+    auto now = std::chrono::steady_clock::now();
+    if (enabled)
+      llvm::errs() << llvm::formatv("bert-compile: {0,-22} {1,7:f2} s\n",
+                                    step + ":",
+                                    std::chrono::duration<double>(now - last)
+                                        .count());
+    last = now;
+  }
+
+private:
+  bool enabled;
+  std::chrono::steady_clock::time_point last = std::chrono::steady_clock::now();
+};
+
 /// The lowered module as LLVM IR, optimized for `machine`.
 static Expected<std::unique_ptr<llvm::Module>>
 lowerToLlvm(ModuleOp module, llvm::LLVMContext &llvmContext,
-            llvm::TargetMachine &machine) {
+            llvm::TargetMachine &machine, PhaseClock &clock) {
   PassManager pm(module.getContext());
   PipelineOptions pipelineOptions;
   if (machine.getMCSubtargetInfo()->checkFeatures("+avx512f")) {
@@ -140,13 +165,16 @@ lowerToLlvm(ModuleOp module, llvm::LLVMContext &llvmContext,
   if (failed(pm.run(module)))
     return driverError("lowering to the llvm dialect failed (see the "
                        "diagnostics above)");
+  clock.lap("MLIR lowering");
   std::unique_ptr<llvm::Module> llvmModule =
       translateModuleToLLVMIR(module, llvmContext, "bertc");
   if (!llvmModule)
     return driverError("translation to LLVM IR failed");
   llvmModule->setTargetTriple(machine.getTargetTriple());
   llvmModule->setDataLayout(machine.createDataLayout());
+  clock.lap("translation");
   target::optimize(*llvmModule, machine);
+  clock.lap("LLVM optimization");
   return llvmModule;
 }
 
@@ -250,11 +278,13 @@ Error bertc::driver::compile(const Options &options) {
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
 
+  PhaseClock clock(options.timePhases);
   Expected<OwningOpRef<ModuleOp>> module = loadInput(context, options);
   if (!module)
     return module.takeError();
   if (failed(verify(**module)))
     return driverError(options.input + ": the module does not verify");
+  clock.lap("import");
 
   if (options.emit == Emit::Mlir)
     return writeAtomically(options.output, [&](llvm::raw_pwrite_stream &out) {
@@ -268,7 +298,7 @@ Error bertc::driver::compile(const Options &options) {
     return machine.takeError();
   llvm::LLVMContext llvmContext;
   Expected<std::unique_ptr<llvm::Module>> llvmModule =
-      lowerToLlvm(**module, llvmContext, **machine);
+      lowerToLlvm(**module, llvmContext, **machine, clock);
   if (!llvmModule)
     return llvmModule.takeError();
 
@@ -289,7 +319,10 @@ Error bertc::driver::compile(const Options &options) {
     }
   }
   auto emitObject = [&](llvm::raw_pwrite_stream &out) {
-    return target::emitCode(**llvmModule, **machine, /*assembly=*/false, out);
+    Error error =
+        target::emitCode(**llvmModule, **machine, /*assembly=*/false, out);
+    clock.lap("code generation");
+    return error;
   };
   auto writeHeader = [&]() -> Error {
     std::string path = headerPathFor(options.output);
@@ -326,6 +359,7 @@ Error bertc::driver::compile(const Options &options) {
     if (options.emit == Emit::Lib) {
       if (Error error = linkAtomically(options.output, {"-shared"}, {object}))
         return error;
+      clock.lap("link");
       return writeHeader();
     }
     std::string mainSource = scratch->file("bertc_main.c");
@@ -333,7 +367,9 @@ Error bertc::driver::compile(const Options &options) {
       return error;
     if (Error error = writeScratch(mainSource, kRuntimeMain))
       return error;
-    return linkAtomically(options.output, {"-O2"}, {mainSource, object});
+    Error linked = linkAtomically(options.output, {"-O2"}, {mainSource, object});
+    clock.lap("link");
+    return linked;
   }
   case Emit::Mlir:
     break;

@@ -3,7 +3,11 @@
 // Builds, per encoder layer (post-LN BERT):
 //   q, k, v = linear(h);  c = attention(q, k, v, mask)
 //   h1 = layer_norm(linear(c) + h);  h2 = layer_norm(linear(gelu(linear(h1))) + h1)
-// then the pooler tanh(linear(h[:, 0])) and the classifier linear.
+// then the pooler tanh(linear(h[:, 0])) and the classifier linear. Each
+// layer is its own private function `@bert_layer_<i>`, called once from the
+// entry and kept out of line: as one function, BERT-base's entry point was
+// so large that LLVM's superlinear passes (loop strength reduction, the
+// dominator queries of instcombine) took most of the compile time.
 //
 //===----------------------------------------------------------------------===//
 
@@ -62,6 +66,8 @@ private:
   Expected<Value> layerNorm(Value input, StringRef prefix);
   Expected<Value> embeddings(Value ids, Value tokenTypes);
   Expected<Value> encoderLayer(Value hidden, Value mask, int64_t index);
+  /// Builds layer `index` as @bert_layer_<index> and calls it.
+  Expected<Value> callEncoderLayer(Value hidden, Value mask, int64_t index);
   Value positionIds(Value ids);
 
   Type f32() { return builder.getF32Type(); }
@@ -244,6 +250,33 @@ Expected<Value> GraphBuilder::encoderLayer(Value hidden, Value mask,
   return layerNorm(sum, prefix + "output.LayerNorm");
 }
 
+Expected<Value> GraphBuilder::callEncoderLayer(Value hidden, Value mask,
+                                               int64_t index) {
+  func::FuncOp layer;
+  {
+    OpBuilder::InsertionGuard guard(builder);
+    auto module = hidden.getParentRegion()->getParentOfType<ModuleOp>();
+    builder.setInsertionPointToEnd(module.getBody());
+    layer = func::FuncOp::create(
+        builder, loc, "bert_layer_" + std::to_string(index),
+        builder.getFunctionType({hidden.getType(), mask.getType()},
+                                {hidden.getType()}));
+    layer.setPrivate();
+    // Out of line (bert-internalize-private makes it local to the object).
+    layer->setAttr("passthrough",
+                   builder.getArrayAttr({builder.getStringAttr("noinline")}));
+    Block *body = layer.addEntryBlock();
+    builder.setInsertionPointToStart(body);
+    Expected<Value> next =
+        encoderLayer(body->getArgument(0), body->getArgument(1), index);
+    if (!next)
+      return next.takeError();
+    func::ReturnOp::create(builder, loc, *next);
+  }
+  return func::CallOp::create(builder, loc, layer, ValueRange{hidden, mask})
+      .getResult(0);
+}
+
 Expected<OwningOpRef<ModuleOp>> GraphBuilder::build(EntryPoint entry) {
   OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
   builder.setInsertionPointToEnd(module->getBody());
@@ -301,7 +334,7 @@ Expected<OwningOpRef<ModuleOp>> GraphBuilder::build(EntryPoint entry) {
     mask = body->getArgument(1);
   }
   for (int64_t layer = 0; layer < config.numLayers; ++layer) {
-    Expected<Value> next = encoderLayer(hidden, mask, layer);
+    Expected<Value> next = callEncoderLayer(hidden, mask, layer);
     if (!next)
       return next.takeError();
     hidden = *next;

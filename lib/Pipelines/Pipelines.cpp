@@ -18,10 +18,12 @@ static const char *const kToLinalg =
 
 /// Tensors to memrefs with identity layouts at the boundary; results become
 /// caller-owned out-parameters so the C ABI never returns heap memory.
+/// Weight globals are named after their tensors (a stable output).
 static const char *const kBufferize =
     "bert-results-to-out-params,"
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"
+    "bert-name-constants,"
     "canonicalize,buffer-deallocation-pipeline,canonicalize";
 
 /// The register-blocked GEMM kernels replace the tagged linear products
@@ -39,7 +41,7 @@ static const char *const kToLlvm =
     "lower-affine,finalize-memref-to-llvm{use-generic-functions=true},"
     "convert-arith-to-llvm,"
     "convert-index-to-llvm,convert-cf-to-llvm,convert-func-to-llvm,"
-    "reconcile-unrealized-casts,bert-cache-buffers";
+    "reconcile-unrealized-casts,bert-internalize-private,bert-cache-buffers";
 
 llvm::Error bertc::buildPipelineTo(OpPassManager &pm, Phase phase,
                                    const PipelineOptions &options) {

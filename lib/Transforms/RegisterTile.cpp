@@ -3,7 +3,6 @@
 #include "RegisterTile.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -106,6 +105,4 @@ void bertc::kernels::markKernel(func::FuncOp kernel) {
   kernel.setPrivate();
   kernel->setAttr("passthrough",
                   ArrayAttr::get(context, {StringAttr::get(context, "noinline")}));
-  kernel->setAttr("llvm.linkage",
-                  LLVM::LinkageAttr::get(context, LLVM::Linkage::Internal));
 }

@@ -35,11 +35,10 @@ void emitRegisterTile(mlir::OpBuilder &builder, mlir::Location loc,
                       unsigned rows, mlir::Value col, unsigned columns,
                       unsigned lanes, mlir::Value lastMask = {});
 
-/// Marks a generated kernel function: private, kept out of line (inlined
-/// into every caller, the kernels would bring back the huge functions that
-/// outlining avoids: LLVM's loop strength reduction is superlinear in
-/// function size), and internal in the object, so that two compiled models
-/// link into one program without clashing.
+/// Marks a generated kernel function: private (bert-internalize-private
+/// makes it local to the object) and kept out of line: inlined into every
+/// caller, the kernels would bring back the huge functions that outlining
+/// avoids (LLVM's loop strength reduction is superlinear in function size).
 void markKernel(mlir::func::FuncOp kernel);
 
 } // namespace bertc::kernels

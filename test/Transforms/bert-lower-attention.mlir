@@ -34,7 +34,7 @@ func.func @scores(%q: memref<?x?x2x32xf32>, %kt: memref<?x2x32x?xf32>, %s: memre
 // (16 accumulators carried through the reduction), single rows, then the
 // last columns one masked vector at a time.
 // CHECK-LABEL: func.func private @bertc_head_gemm
-// CHECK-SAME: attributes {llvm.linkage = #llvm.linkage<internal>, passthrough = ["noinline"]}
+// CHECK-SAME: attributes {passthrough = ["noinline"]}
 // CHECK: %[[K:.*]] = memref.dim %arg0, %c1{{.*}}
 // CHECK: scf.for
 // CHECK: scf.for

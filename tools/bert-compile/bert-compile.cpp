@@ -2,7 +2,7 @@
 //
 //   bert-compile MODEL_DIR|FILE.mlir -o OUT --emit=mlir|llvm|asm|obj|lib|exe
 //                [--target-cpu=host|NAME] [--entry=model|encoder]
-//                [--quant=none]
+//                [--quant=none] [--time-phases]
 //
 // Outputs are written to a temporary file beside OUT and renamed into place
 // once complete, so a failed compile never leaves a partial file and never
@@ -20,13 +20,17 @@
 using namespace llvm;
 using bertc::driver::Emit;
 
+/// Our options; --help lists only these (LLVM's own stay usable, hidden).
+static cl::OptionCategory category("bert-compile options");
+
 static cl::opt<std::string> inputPath(cl::Positional, cl::Required,
-                                      cl::desc("<model dir | file.mlir>"));
+                                      cl::desc("<model dir | file.mlir>"),
+                                      cl::cat(category));
 static cl::opt<std::string> outputPath("o", cl::Required,
                                        cl::desc("Output file"),
-                                       cl::value_desc("path"));
+                                       cl::value_desc("path"), cl::cat(category));
 static cl::opt<Emit> emit(
-    "emit", cl::desc("What to produce"), cl::init(Emit::Obj),
+    "emit", cl::desc("What to produce"), cl::init(Emit::Obj), cl::cat(category),
     cl::values(clEnumValN(Emit::Mlir, "mlir", "the imported bert-dialect IR"),
                clEnumValN(Emit::Llvm, "llvm", "LLVM IR (.ll)"),
                clEnumValN(Emit::Asm, "asm", "assembly (.s)"),
@@ -34,24 +38,30 @@ static cl::opt<Emit> emit(
                clEnumValN(Emit::Lib, "lib", "a shared library + C header"),
                clEnumValN(Emit::Exe, "exe", "an executable (.npy in/out)")));
 static cl::opt<std::string>
-    targetCpu("target-cpu", cl::init("host"),
+    targetCpu("target-cpu", cl::init("host"), cl::cat(category),
               cl::desc("CPU to generate code for: host, or an LLVM CPU name "
                        "such as x86-64-v3, znver3, cascadelake"));
 static cl::opt<bertc::import::EntryPoint> entry(
     "entry", cl::desc("Entry point"), cl::init(bertc::import::EntryPoint::Model),
+    cl::cat(category),
     cl::values(clEnumValN(bertc::import::EntryPoint::Model, "model",
                           "token ids in (needs embedding tables)"),
                clEnumValN(bertc::import::EntryPoint::Encoder, "encoder",
                           "hidden states after the embedding LayerNorm in")));
 enum class Quant { None };
 static cl::opt<Quant> quant("quant", cl::desc("Quantization"),
-                            cl::init(Quant::None),
+                            cl::init(Quant::None), cl::cat(category),
                             cl::values(clEnumValN(Quant::None, "none",
                                                   "float32 (the default)")));
+
+static cl::opt<bool>
+    timePhases("time-phases", cl::cat(category),
+               cl::desc("Print the wall time of each step to stderr"));
 
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
   bertc::registerAllPasses(); // the pipelines are parsed from text
+  cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(
       argc, argv,
       "bertc: compile a Hugging Face BERT checkpoint to native code\n");
@@ -61,6 +71,7 @@ int main(int argc, char **argv) {
   options.emit = emit;
   options.targetCpu = targetCpu;
   options.entry = entry;
+  options.timePhases = timePhases;
   if (Error error = bertc::driver::compile(options)) {
     errs() << "bert-compile: error: " << toString(std::move(error)) << "\n";
     return 1;

@@ -20,6 +20,7 @@ struct Options {
   Emit emit = Emit::Obj;
   std::string targetCpu = "host";
   import::EntryPoint entry = import::EntryPoint::Model;
+  bool timePhases = false; ///< print each step's wall time to stderr
 };
 
 /// Runs the whole compile; errors name the offending file.

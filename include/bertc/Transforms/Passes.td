@@ -101,7 +101,6 @@ def LowerLinearsPass : Pass<"bert-lower-linears", "::mlir::ModuleOp"> {
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::func::FuncDialect",
-    "::mlir::LLVM::LLVMDialect",
     "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::vector::VectorDialect"
@@ -134,7 +133,6 @@ def LowerAttentionPass : Pass<"bert-lower-attention", "::mlir::ModuleOp"> {
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::func::FuncDialect",
-    "::mlir::LLVM::LLVMDialect",
     "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::vector::VectorDialect"
@@ -162,6 +160,44 @@ def ApproximateMathPass : Pass<"bert-approximate-math"> {
     "::mlir::math::MathDialect",
     "::mlir::vector::VectorDialect"
   ];
+}
+
+def InternalizePrivatePass : Pass<"bert-internalize-private", "::mlir::ModuleOp"> {
+  let summary = "Gives private llvm.func definitions internal linkage";
+  let description = [{
+    `convert-func-to-llvm` keeps a private `func.func`'s `sym_visibility`
+    but emits it with external linkage, so helpers (GEMM and attention
+    kernels, the per-layer functions, upstream's deallocation helper) would
+    be global symbols of the object and two compiled models would clash at
+    link time. This pass sets `linkage = internal` on every private
+    `llvm.func` that has a body; declarations and public functions (the
+    entry point and its C wrapper) are left alone.
+
+    Before: `llvm.func @k() attributes {sym_visibility = "private"} {...}`.
+    After: `llvm.func internal @k() attributes {sym_visibility = "private"} {...}`.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
+def NameConstantsPass : Pass<"bert-name-constants", "::mlir::ModuleOp"> {
+  let summary = "Names checkpoint globals after their tensors, in sorted order";
+  let description = [{
+    Runs after `one-shot-bufferize`, which names constant globals
+    `__constant_<shape>_<n>` in the order it visits functions. With one
+    function per encoder layer that order is not stable from run to run, and
+    neither were the objects bert-compile wrote. Every private
+    `memref.global` initialised from a `dense_resource` blob is renamed to
+    the blob's key (the checkpoint tensor's name, e.g.
+    `bert.encoder.layer.0.attention.self.query.bias`, suffixed `_1`, `_2`
+    on a clash) and moved to the top of the module in name order; uses are
+    updated. Output is then a function of the input only, and the symbols
+    in the object say which tensor they hold.
+
+    Before: `memref.global "private" constant @__constant_64xf32_3 : ... =
+    dense_resource<bert.pooler.dense.bias>`. After: the same global named
+    `@"bert.pooler.dense.bias"`.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }
 
 def CacheBuffersPass : Pass<"bert-cache-buffers", "::mlir::ModuleOp"> {
