@@ -11,10 +11,12 @@
 
 using namespace mlir;
 
-/// bert ops and elementwise tensor arithmetic to linalg on tensors.
+/// bert ops, bq's bit-level ops (after canonicalize has folded constant
+/// weights into packed bits) and elementwise tensor arithmetic to linalg on
+/// tensors.
 static const char *const kToLinalg =
-    "convert-bert-to-linalg,convert-elementwise-to-linalg,"
-    "canonicalize,cse";
+    "canonicalize,convert-bert-to-linalg,convert-bq-to-linalg,"
+    "convert-elementwise-to-linalg,canonicalize,cse";
 
 /// Tensors to memrefs with identity layouts at the boundary; results become
 /// caller-owned out-parameters so the C ABI never returns heap memory.

@@ -31,6 +31,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -47,6 +48,9 @@ using namespace mlir;
 
 namespace {
 
+constexpr llvm::StringLiteral kLinearTag = "bertc.linear";
+constexpr llvm::StringLiteral kXnorTag = "bertc.xnor_linear";
+
 /// Vectors per column block: two beside a block of rows, four for a single
 /// row (independent FMA chains hide the FMA latency when M is 1).
 constexpr unsigned kBlockColumns = 2;
@@ -56,6 +60,9 @@ constexpr unsigned kTailColumns = 4;
 struct Gemm {
   Value x, w, out; // memref<?xK>, memref<KxN> or panels, memref<?xN>
   int64_t k, n;
+  /// An XOR-popcount product of packed bits (tag `bertc.xnor_linear`,
+  /// i64 words): out[m, n] += popcount(x[m, k] XOR w[k, n]).
+  bool binary = false;
   /// w is panel-major [N / P, K, P] (P = kTailColumns vectors) rather than
   /// [K, N]: each panel contiguous, so its rows do not alias in L1 when N
   /// is a multiple of 1024 (rows 4 KiB apart map to the same cache sets).
@@ -120,7 +127,11 @@ static std::optional<Gemm> matchGemm(linalg::GenericOp op, OpBuilder &builder,
   auto xType = dyn_cast<MemRefType>(op.getDpsInputs()[0].getType());
   auto wType = dyn_cast<MemRefType>(op.getDpsInputs()[1].getType());
   auto outType = dyn_cast<MemRefType>(op.getDpsInits()[0].getType());
-  if (!xType || !wType || !outType || xType.getRank() < 2 ||
+  bool binary = op->hasAttr(kXnorTag);
+  Type element = binary ? Type(builder.getI64Type()) : Type(builder.getF32Type());
+  if (!xType || !wType || !outType || xType.getElementType() != element ||
+      wType.getElementType() != element ||
+      outType.getElementType() != element || xType.getRank() < 2 ||
       wType.getRank() != 2 || !wType.hasStaticShape() ||
       !xType.getLayout().isIdentity() || !wType.getLayout().isIdentity() ||
       !outType.getLayout().isIdentity())
@@ -132,13 +143,26 @@ static std::optional<Gemm> matchGemm(linalg::GenericOp op, OpBuilder &builder,
   Location loc = op.getLoc();
   Gemm gemm{asMatrix(builder, loc, op.getDpsInputs()[0]),
             op.getDpsInputs()[1],
-            asMatrix(builder, loc, op.getDpsInits()[0]), k, n};
-  if (Value panels = packWeightPanels(builder, loc, gemm.w, k, n,
-                                      kTailColumns * lanes)) {
+            asMatrix(builder, loc, op.getDpsInits()[0]), k, n, binary};
+  // Packed-bit weights stay [K, N]: K words is 12-48 rows, far fewer than
+  // the 768-3072 rows of f32 weights whose aliasing panels avoid.
+  if (Value panels = binary ? Value()
+                            : packWeightPanels(builder, loc, gemm.w, k, n,
+                                               kTailColumns * lanes)) {
     gemm.w = panels;
     gemm.panels = true;
   }
   return gemm;
+}
+
+/// acc + popcount(broadcast XOR w): one 64-bit word of XNOR-popcount dot
+/// products per lane (llvm.ctpop on vectors: vpopcntq with
+/// AVX512-VPOPCNTDQ, a vpshufb nibble table on AVX2).
+static Value xorPopcountAdd(OpBuilder &b, Location l, Value broadcast, Value w,
+                            Value accumulator) {
+  Value differing = arith::XOrIOp::create(b, l, broadcast, w);
+  Value count = math::CtPopOp::create(b, l, differing);
+  return arith::AddIOp::create(b, l, accumulator, count);
 }
 
 /// One register tile of `gemm` (see RegisterTile.h).
@@ -148,6 +172,10 @@ static void emitTile(OpBuilder &b, Location l, const Gemm &gemm, Value row,
   bertc::kernels::ProductOperands operands{
       gemm.x, gemm.w, gemm.out, arith::ConstantIndexOp::create(b, l, gemm.k),
       gemm.panels ? int64_t(kTailColumns * lanes) : 0};
+  if (gemm.binary) {
+    operands.elementType = b.getI64Type();
+    operands.combine = xorPopcountAdd;
+  }
   bertc::kernels::emitRegisterTile(b, l, operands, row, rows, col, columns,
                                    lanes);
 }
@@ -200,7 +228,8 @@ static void emitKernelBody(OpBuilder &builder, Location loc, const Gemm &gemm,
 /// @bertc_gemm_<K>x<N>(x: memref<?xK>, w: memref<KxN>, out: memref<?xN>).
 static func::FuncOp getOrCreateKernel(ModuleOp module, const Gemm &gemm,
                                       unsigned lanes, unsigned rowsPerBlock) {
-  std::string name = "bertc_gemm_" + std::to_string(gemm.k) + "x" +
+  std::string name = std::string(gemm.binary ? "bertc_xnor_" : "bertc_gemm_") +
+                     std::to_string(gemm.k) + "x" +
                      std::to_string(gemm.n) + (gemm.panels ? "_panels" : "");
   if (auto existing = module.lookupSymbol<func::FuncOp>(name))
     return existing;
@@ -213,7 +242,8 @@ static func::FuncOp getOrCreateKernel(ModuleOp module, const Gemm &gemm,
   Block *body = kernel.addEntryBlock();
   builder.setInsertionPointToStart(body);
   Gemm arguments{body->getArgument(0), body->getArgument(1),
-                 body->getArgument(2), gemm.k, gemm.n, gemm.panels};
+                 body->getArgument(2), gemm.k, gemm.n, gemm.binary,
+                 gemm.panels};
   emitKernelBody(builder, loc, arguments, lanes, rowsPerBlock);
   func::ReturnOp::create(builder, loc);
   return kernel;
@@ -245,11 +275,15 @@ struct LowerLinearsPass
     }
     SmallVector<linalg::GenericOp> products;
     getOperation().walk([&](linalg::GenericOp op) {
-      if (op->hasAttr("bertc.linear"))
+      if (op->hasAttr(kLinearTag) || op->hasAttr(kXnorTag))
         products.push_back(op);
     });
+    // A vector holds vector-width f32 or half as many 64-bit words.
     for (linalg::GenericOp op : products)
-      lowerProduct(getOperation(), op, vectorWidth, rowsPerBlock);
+      lowerProduct(getOperation(), op,
+                   op->hasAttr(kXnorTag) ? std::max(1u, vectorWidth / 2)
+                                         : unsigned(vectorWidth),
+                   rowsPerBlock);
     // [K, N] weights that were repacked into panels are dead now; without
     // this they would be emitted too, doubling the object's size.
     SmallVector<memref::GlobalOp> dead;

@@ -20,8 +20,7 @@ struct VectorAccess {
              bool guarded) const {
     if (!guarded || !mask)
       return vector::LoadOp::create(b, l, type, base, at);
-    Value zeros = arith::ConstantOp::create(
-        b, l, type, DenseElementsAttr::get(type, b.getF32FloatAttr(0)));
+    Value zeros = arith::ConstantOp::create(b, l, type, b.getZeroAttr(type));
     return vector::MaskedLoadOp::create(b, l, type, base, at, mask, zeros);
   }
 
@@ -44,12 +43,19 @@ Value offsetBy(OpBuilder &b, Location l, Value base, int64_t delta) {
 
 } // namespace
 
+Value bertc::kernels::fusedMultiplyAdd(OpBuilder &b, Location l,
+                                       Value broadcast, Value w,
+                                       Value accumulator) {
+  return vector::FMAOp::create(b, l, broadcast, w, accumulator);
+}
+
 void bertc::kernels::emitRegisterTile(OpBuilder &b, Location l,
                                       const ProductOperands &operands,
                                       Value row, unsigned rows, Value col,
                                       unsigned columns, unsigned lanes,
                                       Value lastMask) {
-  VectorAccess access{VectorType::get({lanes}, b.getF32Type()), lastMask};
+  Type element = operands.elementType ? operands.elementType : b.getF32Type();
+  VectorAccess access{VectorType::get({lanes}, element), lastMask};
   // With panels, w[k, col + c V] is w[col / P, k, col % P + c V].
   Value panelIndex, panelColumn;
   if (operands.panelWidth) {
@@ -89,8 +95,8 @@ void bertc::kernels::emitRegisterTile(OpBuilder &b, Location l,
           Value broadcast =
               vector::BroadcastOp::create(kb, kl, access.type, scalar);
           for (unsigned c = 0; c < columns; ++c)
-            next.push_back(vector::FMAOp::create(kb, kl, broadcast, weights[c],
-                                                 acc[r * columns + c]));
+            next.push_back(operands.combine(kb, kl, broadcast, weights[c],
+                                            acc[r * columns + c]));
         }
         scf::YieldOp::create(kb, kl, next);
       });

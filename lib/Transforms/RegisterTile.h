@@ -12,23 +12,41 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 
+#include <functional>
+
 namespace bertc::kernels {
 
 /// The operands of one product, as 2-D memrefs. x is read one scalar at a
 /// time (any strides); w and out are read along c in vectors, so their
 /// innermost stride must be 1.
+/// How one step of the reduction updates an accumulator vector from a
+/// broadcast element of x and a vector of w.
+using CombineFn = std::function<mlir::Value(
+    mlir::OpBuilder &, mlir::Location, mlir::Value broadcast, mlir::Value w,
+    mlir::Value accumulator)>;
+
+/// acc + broadcast * w as one fused multiply-add: the f32 products.
+mlir::Value fusedMultiplyAdd(mlir::OpBuilder &builder, mlir::Location loc,
+                             mlir::Value broadcast, mlir::Value w,
+                             mlir::Value accumulator);
+
 struct ProductOperands {
   mlir::Value x, w, out;
   mlir::Value reduction; ///< the length of k, an index
   /// When nonzero, w is panel-major [N / P, K, P] with P = panelWidth
   /// columns rather than [K, N].
   int64_t panelWidth = 0;
+  /// The element type of x, w and out (f32 for float products, i64 for
+  /// XOR-popcount products on packed bits).
+  mlir::Type elementType;
+  CombineFn combine = fusedMultiplyAdd;
 };
 
 /// Emits the tile of `rows` rows from `row` and `columns` vectors of `lanes`
 /// f32 from `col`: loads the accumulators from out, runs the whole
 /// reduction (a broadcast of x times a vector of w per row and vector), and
-/// stores them back. `lastMask`, when given (a vector<lanes x i1>), guards
+/// stores them back. `lanes` counts elements of `elementType` per vector.
+/// `lastMask`, when given (a vector<lanes x i1>), guards
 /// the loads and stores of the last vector: the columns past N.
 void emitRegisterTile(mlir::OpBuilder &builder, mlir::Location loc,
                       const ProductOperands &operands, mlir::Value row,

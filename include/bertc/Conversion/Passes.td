@@ -37,4 +37,43 @@ def ConvertBertToLinalgPass : Pass<"convert-bert-to-linalg", "::mlir::ModuleOp">
   ];
 }
 
+def ConvertBQToLinalgPass : Pass<"convert-bq-to-linalg", "::mlir::ModuleOp"> {
+  let summary = "Lowers BiBERT's bit-level bq ops to linalg on tensors";
+  let description = [{
+    The packed-bit ops of SEMANTICS.md section 3 as `linalg.generic` ops:
+
+    * `bq.pack_bits` (f32 input, static last axis): one reduction over the
+      64 bits of each word, `word |= (x > 0) << bit` (`>= 0` with
+      `rule<nonnegative>`), so that binarizing and packing an activation is
+      one pass; a partial last word is padded with values that pack as 0.
+    * `bq.xnor_matmul`: `length - 2 * sum_w popcount(lhs XOR rhs)`, counted
+      in i64 and narrowed to i32. A constant rank-2 rhs (a weight the
+      folders packed at compile time) is transposed here to `[words, N]`
+      and the count tagged `bertc.xnor_linear`, which bert-lower-linears
+      replaces by its register-blocked XOR-popcount kernel.
+    * `bq.bitwise_affine_matmul`: `sum_w 2 * popcount(lhs AND rhs) -
+      popcount(lhs)`.
+    * `bq.unpack_bits`, `bq.binarize` (activation form; `zero<zero>` is
+      torch.sign, `zero<plus_one>` maps 0 to +1) and `bq.bool` (`> 0` or
+      `>= 0`): elementwise.
+
+    Weight binarization of a non-constant weight (training only) and the
+    int8 ops are left for their own lowerings.
+
+    Before:
+    ```mlir
+    %d = bq.xnor_matmul %x, %w length(128)
+           : tensor<?x2xi64>, tensor<64x2xi64> -> tensor<?x64xi32>
+    ```
+    After: a `linalg.generic` summing `math.ctpop(arith.xori)` over the
+    words and one mapping the counts to `128 - 2 * count`.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
 #endif // BERTC_CONVERSION_PASSES_TD

@@ -91,6 +91,12 @@ def LowerLinearsPass : Pass<"bert-lower-linears", "::mlir::ModuleOp"> {
     that every product of the shape calls. A product
     whose N is not a multiple of four vector widths, or whose buffers are
     not contiguous, is left as it is.
+
+    Products tagged `bertc.xnor_linear` (by `convert-bq-to-linalg`, for
+    `bq.xnor_matmul` with a constant weight) are the same loop nest on
+    packed bits: i64 words, `vector-width / 2` per vector, and the step
+    `acc += popcount(broadcast(x[r, k]) XOR w[k, c])` instead of the FMA
+    (`@bertc_xnor_<K words>x<N>`); their weights are not repacked.
   }];
   let options = [
     Option<"vectorWidth", "vector-width", "unsigned", /*default=*/"8",
@@ -101,6 +107,7 @@ def LowerLinearsPass : Pass<"bert-lower-linears", "::mlir::ModuleOp"> {
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::func::FuncDialect",
+    "::mlir::math::MathDialect",
     "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::vector::VectorDialect"

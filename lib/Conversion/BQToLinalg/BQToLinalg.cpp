@@ -1,0 +1,490 @@
+//===- BQToLinalg.cpp - The convert-bq-to-linalg pass ---------------------===//
+//
+// BiBERT's bit-level ops as linalg on tensors (SEMANTICS.md section 3):
+//
+//   pack_bits      one reduction over the 64 bits of each word, the
+//                  comparison with 0 fused in: binarizing and packing an
+//                  activation is one pass over it.
+//   xnor_matmul    counts = sum_w popcount(lhs XOR rhs), then
+//                  length - 2 * counts. A constant rank-2 rhs (a weight,
+//                  packed at compile time by the folders) is transposed to
+//                  [words, N] here and the product tagged
+//                  `bertc.xnor_linear` for bert-lower-linears' kernel.
+//   bitwise_affine_matmul
+//                  sum_w 2 * popcount(lhs AND rhs) - popcount(lhs).
+//   unpack_bits, binarize (activation form), bool: elementwise.
+//
+//===----------------------------------------------------------------------===//
+
+#include "bertc/Conversion/Passes.h"
+
+#include "bertc/Support/QuantMath.h"
+#include "bertc/Utils/LinalgBuilders.h"
+#include "dialects/BQ/IR/BQ.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+namespace bertc {
+#define GEN_PASS_DEF_CONVERTBQTOLINALGPASS
+#include "bertc/Conversion/Passes.h.inc"
+} // namespace bertc
+
+using namespace mlir;
+using namespace bertc;
+using namespace bertc::bq;
+
+namespace {
+
+using IT = utils::IteratorType;
+
+/// Dynamic sizes of `like`'s leading axes plus `last` as the last one.
+static Value emptyWithLast(OpBuilder &b, Location l, Value like, int64_t last,
+                           Type element) {
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, l, like);
+  sizes.back() = b.getIndexAttr(last);
+  return tensor::EmptyOp::create(b, l, sizes, element);
+}
+
+static Value zeroFilled(OpBuilder &b, Location l, Value empty) {
+  Type element = cast<ShapedType>(empty.getType()).getElementType();
+  Value zero = arith::ConstantOp::create(b, l, b.getZeroAttr(element));
+  return linalg::FillOp::create(b, l, ValueRange{zero}, ValueRange{empty})
+      .getResult(0);
+}
+
+/// Identity maps over `rank` loops for elementwise generics.
+static SmallVector<AffineMap> identityMaps(MLIRContext *context, unsigned rank,
+                                           unsigned count) {
+  return SmallVector<AffineMap>(count,
+                                AffineMap::getMultiDimIdentityMap(rank, context));
+}
+
+//===----------------------------------------------------------------------===//
+// pack_bits
+//===----------------------------------------------------------------------===//
+
+struct PackBitsLowering : OpConversionPattern<PackBitsOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(PackBitsOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto inputType = cast<RankedTensorType>(op.getInput().getType());
+    int64_t length = inputType.getShape().back();
+    if (!inputType.getElementType().isF32() || ShapedType::isDynamic(length))
+      return rewriter.notifyMatchFailure(
+          op, "packs f32 tensors with a static last axis");
+    bool nonnegative = op.getRule() == PackRule::NonNegative;
+    int64_t words = packedWordCount(length);
+    unsigned rank = inputType.getRank();
+    MLIRContext *context = getContext();
+    Value input = adaptor.getInput();
+    // Loops (leading..., word, bit), the bit axis reduced into the word. The
+    // bit masks 1 << bit are an input, which also gives the bit loop its
+    // bound.
+    SmallVector<APInt> masks;
+    for (unsigned bit = 0; bit < 64; ++bit)
+      masks.push_back(APInt(64, uint64_t(1) << bit));
+    auto maskType = RankedTensorType::get({64}, rewriter.getI64Type());
+    Value maskValues = arith::ConstantOp::create(
+        rewriter, loc, DenseIntElementsAttr::get(maskType, masks));
+    SmallVector<AffineExpr> outputIndex;
+    for (unsigned i = 0; i < rank; ++i)
+      outputIndex.push_back(getAffineDimExpr(i, context));
+    AffineMap outputMap = AffineMap::get(rank + 1, 0, outputIndex, context);
+    AffineMap maskMap =
+        AffineMap::get(rank + 1, 0, {getAffineDimExpr(rank, context)}, context);
+    SmallVector<Value> inputs = {maskValues};
+    SmallVector<AffineMap> maps = {maskMap};
+    bool whole = length % 64 == 0;
+    if (whole) {
+      // [..., words * 64] viewed as [..., words, 64]: a plain read.
+      inputs.push_back(splitIntoWords(rewriter, loc, input, words));
+      maps.push_back(AffineMap::getMultiDimIdentityMap(rank + 1, context));
+    }
+    maps.push_back(outputMap);
+    SmallVector<IT> iterators(rank, IT::parallel);
+    iterators.push_back(IT::reduction);
+    Value init = zeroFilled(
+        rewriter, loc,
+        emptyWithLast(rewriter, loc, input, words, rewriter.getI64Type()));
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{init.getType()}, inputs, ValueRange{init},
+        maps, iterators, [&](OpBuilder &b, Location l, ValueRange args) {
+          Value accumulator = args.back();
+          Value x = whole ? args[1]
+                          : readPadded(b, l, input, rank, length, nonnegative);
+          Value zero = arith::ConstantOp::create(b, l, b.getF32FloatAttr(0));
+          Value set = arith::CmpFOp::create(
+              b, l,
+              nonnegative ? arith::CmpFPredicate::OGE
+                          : arith::CmpFPredicate::OGT,
+              x, zero);
+          Value none = arith::ConstantOp::create(b, l, b.getI64IntegerAttr(0));
+          Value bit = arith::SelectOp::create(b, l, set, args[0], none);
+          linalg::YieldOp::create(
+              b, l, ValueRange{arith::OrIOp::create(b, l, accumulator, bit)});
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+
+  /// [..., words * 64] as [..., words, 64].
+  static Value splitIntoWords(OpBuilder &b, Location l, Value input,
+                              int64_t words) {
+    auto type = cast<RankedTensorType>(input.getType());
+    unsigned rank = type.getRank();
+    SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, l, input);
+    sizes.back() = b.getIndexAttr(words);
+    sizes.push_back(b.getIndexAttr(64));
+    SmallVector<int64_t> shape(type.getShape());
+    shape.back() = words;
+    shape.push_back(64);
+    SmallVector<ReassociationIndices> groups;
+    for (unsigned i = 0; i + 1 < rank; ++i)
+      groups.push_back({int64_t(i)});
+    groups.push_back({int64_t(rank - 1), int64_t(rank)});
+    return tensor::ExpandShapeOp::create(
+        b, l, RankedTensorType::get(shape, type.getElementType()), input,
+        groups, sizes);
+  }
+
+  /// Inside the generic: x[..., word * 64 + bit], or a value that packs as
+  /// bit 0 past the end (the index is clamped so the read stays in bounds).
+  static Value readPadded(OpBuilder &b, Location l, Value input, unsigned rank,
+                          int64_t length, bool nonnegative) {
+    SmallVector<Value> index;
+    for (unsigned i = 0; i + 1 < rank; ++i)
+      index.push_back(linalg::IndexOp::create(b, l, i));
+    Value word = linalg::IndexOp::create(b, l, rank - 1);
+    Value bit = linalg::IndexOp::create(b, l, rank);
+    Value k = arith::AddIOp::create(
+        b, l,
+        arith::MulIOp::create(b, l, word, arith::ConstantIndexOp::create(b, l, 64)),
+        bit);
+    Value last = arith::ConstantIndexOp::create(b, l, length - 1);
+    Value inside = arith::CmpIOp::create(b, l, arith::CmpIPredicate::ule, k, last);
+    index.push_back(arith::MinUIOp::create(b, l, k, last));
+    Value x = tensor::ExtractOp::create(b, l, input, index);
+    Value padding =
+        arith::ConstantOp::create(b, l, b.getF32FloatAttr(nonnegative ? -1 : 0));
+    return arith::SelectOp::create(b, l, inside, x, padding);
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// unpack_bits
+//===----------------------------------------------------------------------===//
+
+struct UnpackBitsLowering : OpConversionPattern<UnpackBitsOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(UnpackBitsOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(op.getType());
+    if (!type.getElementType().isF32() ||
+        ShapedType::isDynamic(type.getShape().back()))
+      return rewriter.notifyMatchFailure(
+          op, "unpacks to f32 tensors with a static last axis");
+    unsigned rank = type.getRank();
+    MLIRContext *context = getContext();
+    SmallVector<AffineExpr> wordIndex;
+    for (unsigned i = 0; i + 1 < rank; ++i)
+      wordIndex.push_back(getAffineDimExpr(i, context));
+    wordIndex.push_back(getAffineDimExpr(rank - 1, context).floorDiv(64));
+    Value init = emptyWithLast(rewriter, loc, adaptor.getInput(),
+                               type.getShape().back(), rewriter.getF32Type());
+    bool sign = op.getEncoding() == BitEncoding::Sign;
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{type}, ValueRange{adaptor.getInput()},
+        ValueRange{init},
+        {AffineMap::get(rank, 0, wordIndex, context),
+         AffineMap::getMultiDimIdentityMap(rank, context)},
+        SmallVector<IT>(rank, IT::parallel),
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value k = arith::IndexCastOp::create(
+              b, l, b.getI64Type(), linalg::IndexOp::create(b, l, rank - 1));
+          Value position = arith::RemUIOp::create(
+              b, l, k, arith::ConstantOp::create(b, l, b.getI64IntegerAttr(64)));
+          Value shifted = arith::ShRUIOp::create(b, l, args[0], position);
+          Value bit = arith::AndIOp::create(
+              b, l, shifted, arith::ConstantOp::create(b, l, b.getI64IntegerAttr(1)));
+          Value value = arith::UIToFPOp::create(b, l, b.getF32Type(), bit);
+          if (sign) // 2b - 1
+            value = arith::SubFOp::create(
+                b, l, arith::AddFOp::create(b, l, value, value),
+                arith::ConstantOp::create(b, l, b.getF32FloatAttr(1)));
+          linalg::YieldOp::create(b, l, ValueRange{value});
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// xnor_matmul and bitwise_affine_matmul
+//===----------------------------------------------------------------------===//
+
+/// The loops and maps of a packed matmul: lhs [batch..., M..., W] against
+/// rhs [N, W] (shared) or [batch..., N, W] (batched), giving
+/// [batch..., M..., N]; loops (result axes..., w).
+struct PackedMatmulMaps {
+  SmallVector<AffineMap> maps; // lhs, rhs, result
+  SmallVector<IT> iterators;
+};
+
+static PackedMatmulMaps packedMatmulMaps(MLIRContext *context,
+                                         unsigned resultRank,
+                                         unsigned rhsRank,
+                                         bool rhsTransposed) {
+  unsigned loops = resultRank + 1;
+  AffineExpr w = getAffineDimExpr(resultRank, context);
+  AffineExpr n = getAffineDimExpr(resultRank - 1, context);
+  SmallVector<AffineExpr> lhs, rhs, result;
+  for (unsigned i = 0; i + 1 < resultRank; ++i)
+    lhs.push_back(getAffineDimExpr(i, context));
+  lhs.push_back(w);
+  // A batched rhs shares the batch axes (all but the last two of result).
+  for (unsigned i = 0; i + 2 < rhsRank; ++i)
+    rhs.push_back(getAffineDimExpr(i, context));
+  if (rhsTransposed) {
+    rhs.push_back(w);
+    rhs.push_back(n);
+  } else {
+    rhs.push_back(n);
+    rhs.push_back(w);
+  }
+  for (unsigned i = 0; i < resultRank; ++i)
+    result.push_back(getAffineDimExpr(i, context));
+  SmallVector<IT> iterators(resultRank, IT::parallel);
+  iterators.push_back(IT::reduction);
+  return {{AffineMap::get(loops, 0, lhs, context),
+           AffineMap::get(loops, 0, rhs, context),
+           AffineMap::get(loops, 0, result, context)},
+          iterators};
+}
+
+/// A constant [N, W] i64 weight as a new constant [W, N], or null.
+static Value transposeConstantWords(OpBuilder &b, Location l, Value rhs) {
+  DenseIntElementsAttr words;
+  if (!matchPattern(rhs, m_Constant(&words)))
+    return {};
+  auto type = cast<RankedTensorType>(words.getType());
+  int64_t n = type.getDimSize(0), w = type.getDimSize(1);
+  SmallVector<APInt> values(words.getValues<APInt>());
+  SmallVector<APInt> transposed(values.size());
+  for (int64_t row = 0; row < n; ++row)
+    for (int64_t word = 0; word < w; ++word)
+      transposed[word * n + row] = values[row * w + word];
+  auto transposedType = RankedTensorType::get({w, n}, type.getElementType());
+  return arith::ConstantOp::create(
+      b, l, DenseIntElementsAttr::get(transposedType, transposed));
+}
+
+/// sum over words of `step(lhs word, rhs word)` into an i64 accumulator.
+static Value buildPackedReduction(
+    OpBuilder &b, Location l, Value lhs, Value rhs, RankedTensorType result,
+    bool rhsTransposed,
+    function_ref<Value(OpBuilder &, Location, Value, Value)> step) {
+  auto countType = RankedTensorType::get(result.getShape(), b.getI64Type());
+  SmallVector<OpFoldResult> sizes;
+  for (int64_t i = 0; i + 1 < result.getRank(); ++i)
+    sizes.push_back(tensor::getMixedSize(b, l, lhs, i));
+  sizes.push_back(b.getIndexAttr(result.getShape().back()));
+  Value init =
+      zeroFilled(b, l, tensor::EmptyOp::create(b, l, sizes, b.getI64Type()));
+  auto rhsType = cast<RankedTensorType>(rhs.getType());
+  PackedMatmulMaps layout = packedMatmulMaps(
+      b.getContext(), result.getRank(), rhsType.getRank(), rhsTransposed);
+  return linalg::GenericOp::create(
+             b, l, TypeRange{countType}, ValueRange{lhs, rhs},
+             ValueRange{init}, layout.maps, layout.iterators,
+             [&](OpBuilder &ib, Location il, ValueRange args) {
+               Value term = step(ib, il, args[0], args[1]);
+               linalg::YieldOp::create(
+                   ib, il, ValueRange{arith::AddIOp::create(ib, il, args[2], term)});
+             })
+      .getResult(0);
+}
+
+/// i32(offset + scale * count), elementwise.
+static Value buildAffineCounts(OpBuilder &b, Location l, Value counts,
+                               RankedTensorType result, int64_t offset,
+                               int64_t scale) {
+  Value init = tensor::EmptyOp::create(
+      b, l, tensor::getMixedSizes(b, l, counts), b.getI32Type());
+  unsigned rank = result.getRank();
+  return linalg::GenericOp::create(
+             b, l, TypeRange{result}, ValueRange{counts}, ValueRange{init},
+             identityMaps(b.getContext(), rank, 2),
+             SmallVector<IT>(rank, IT::parallel),
+             [&](OpBuilder &ib, Location il, ValueRange args) {
+               Value count =
+                   arith::TruncIOp::create(ib, il, ib.getI32Type(), args[0]);
+               Value scaled = arith::MulIOp::create(
+                   ib, il, count,
+                   arith::ConstantOp::create(ib, il, ib.getI32IntegerAttr(scale)));
+               Value value = arith::AddIOp::create(
+                   ib, il, scaled,
+                   arith::ConstantOp::create(ib, il, ib.getI32IntegerAttr(offset)));
+               linalg::YieldOp::create(ib, il, ValueRange{value});
+             })
+      .getResult(0);
+}
+
+struct XnorMatmulLowering : OpConversionPattern<XnorMatmulOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(XnorMatmulOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto result = cast<RankedTensorType>(op.getType());
+    Value rhs = adaptor.getRhs();
+    Value transposed;
+    if (cast<RankedTensorType>(rhs.getType()).getRank() == 2)
+      transposed = transposeConstantWords(rewriter, loc, rhs);
+    auto xorPopcount = [](OpBuilder &b, Location l, Value a, Value w) -> Value {
+      return math::CtPopOp::create(b, l, arith::XOrIOp::create(b, l, a, w));
+    };
+    Value counts =
+        buildPackedReduction(rewriter, loc, adaptor.getLhs(),
+                             transposed ? transposed : rhs, result,
+                             /*rhsTransposed=*/bool(transposed), xorPopcount);
+    if (transposed)
+      counts.getDefiningOp()->setAttr("bertc.xnor_linear",
+                                      rewriter.getUnitAttr());
+    // a . w = length - 2 * popcount(a XOR w); padding bits are 0 in both.
+    rewriter.replaceOp(op, buildAffineCounts(rewriter, loc, counts, result,
+                                             op.getLength(), -2));
+    return success();
+  }
+};
+
+struct BitwiseAffineMatmulLowering
+    : OpConversionPattern<BitwiseAffineMatmulOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(BitwiseAffineMatmulOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    // m . v = 2 * popcount(m AND v) - popcount(m), word by word.
+    auto step = [](OpBuilder &b, Location l, Value m, Value v) -> Value {
+      Value both = math::CtPopOp::create(b, l, arith::AndIOp::create(b, l, m, v));
+      Value ones = math::CtPopOp::create(b, l, m);
+      return arith::SubIOp::create(b, l,
+                                   arith::AddIOp::create(b, l, both, both), ones);
+    };
+    auto result = cast<RankedTensorType>(op.getType());
+    Value counts =
+        buildPackedReduction(rewriter, op.getLoc(), adaptor.getLhs(),
+                             adaptor.getRhs(), result, false, step);
+    rewriter.replaceOp(op, buildAffineCounts(rewriter, op.getLoc(), counts,
+                                             result, 0, 1));
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Elementwise: binarize (activation form) and bool
+//===----------------------------------------------------------------------===//
+
+/// An f32 elementwise generic computing `body(x)`.
+static Value buildUnary(OpBuilder &b, Location l, Value input,
+                        function_ref<Value(OpBuilder &, Location, Value)> body) {
+  auto type = cast<RankedTensorType>(input.getType());
+  Value init = tensor::EmptyOp::create(b, l, tensor::getMixedSizes(b, l, input),
+                                       type.getElementType());
+  return linalg::GenericOp::create(
+             b, l, TypeRange{type}, ValueRange{input}, ValueRange{init},
+             identityMaps(b.getContext(), type.getRank(), 2),
+             SmallVector<IT>(type.getRank(), IT::parallel),
+             [&](OpBuilder &ib, Location il, ValueRange args) {
+               linalg::YieldOp::create(ib, il, ValueRange{body(ib, il, args[0])});
+             })
+      .getResult(0);
+}
+
+/// `predicate(x, 0) ? onTrue : onFalse` as f32.
+static Value selectByComparison(OpBuilder &b, Location l, Value x,
+                                arith::CmpFPredicate predicate, float onTrue,
+                                float onFalse) {
+  Value zero = arith::ConstantOp::create(b, l, b.getF32FloatAttr(0));
+  Value test = arith::CmpFOp::create(b, l, predicate, x, zero);
+  return arith::SelectOp::create(
+      b, l, test, arith::ConstantOp::create(b, l, b.getF32FloatAttr(onTrue)),
+      arith::ConstantOp::create(b, l, b.getF32FloatAttr(onFalse)));
+}
+
+struct BinarizeLowering : OpConversionPattern<BinarizeOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(BinarizeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (op.getForm() != BinarizeForm::Activation)
+      return rewriter.notifyMatchFailure(
+          op, "weight binarization is folded at compile time; a non-constant "
+              "weight has no inference lowering");
+    bool plusOne = op.getZero() == SignZeroPolicy::PlusOne;
+    Value result = buildUnary(
+        rewriter, op.getLoc(), adaptor.getInput(),
+        [&](OpBuilder &b, Location l, Value x) -> Value {
+          if (plusOne) // x >= 0 -> +1, else -1
+            return selectByComparison(b, l, x, arith::CmpFPredicate::OGE, 1, -1);
+          // torch.sign: +1, -1, or 0 for 0.
+          Value positive =
+              selectByComparison(b, l, x, arith::CmpFPredicate::OGT, 1, 0);
+          Value negative =
+              selectByComparison(b, l, x, arith::CmpFPredicate::OLT, 1, 0);
+          return arith::SubFOp::create(b, l, positive, negative);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct BoolLowering : OpConversionPattern<BoolOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(BoolOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto predicate = op.getRule() == BoolRule::GreaterEqual
+                         ? arith::CmpFPredicate::OGE
+                         : arith::CmpFPredicate::OGT;
+    rewriter.replaceOp(
+        op, buildUnary(rewriter, op.getLoc(), adaptor.getInput(),
+                       [&](OpBuilder &b, Location l, Value x) {
+                         return selectByComparison(b, l, x, predicate, 1, 0);
+                       }));
+    return success();
+  }
+};
+
+struct ConvertBQToLinalgPass
+    : bertc::impl::ConvertBQToLinalgPassBase<ConvertBQToLinalgPass> {
+  void runOnOperation() override {
+    ConversionTarget target(getContext());
+    target.addIllegalOp<PackBitsOp, UnpackBitsOp, XnorMatmulOp,
+                        BitwiseAffineMatmulOp, BinarizeOp, BoolOp>();
+    target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
+    RewritePatternSet patterns(&getContext());
+    patterns.add<PackBitsLowering, UnpackBitsLowering, XnorMatmulLowering,
+                 BitwiseAffineMatmulLowering, BinarizeLowering, BoolLowering>(
+        &getContext());
+    if (failed(applyPartialConversion(getOperation(), target,
+                                      std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+} // namespace

@@ -1,0 +1,111 @@
+// RUN: bert-opt %s --split-input-file --convert-bq-to-linalg --verify-diagnostics | FileCheck %s
+
+// A whole number of words: the input is viewed as [rows, words, 64] and
+// each bit ORs its mask (1 << bit, an input constant) into the word when
+// x > 0, or x >= 0 with rule<nonnegative> (sign(0) packs as +1).
+// CHECK-LABEL: func.func @pack_whole
+// CHECK: %[[MASKS:.*]] = arith.constant dense<[1, 2, 4, 8, {{.*}}, -9223372036854775808]> : tensor<64xi64>
+// CHECK: %[[WORDS:.*]] = tensor.expand_shape %arg0 {{\[}}[0], [1, 2]] output_shape [%{{.*}}, 2, 64] : tensor<?x128xf32> into tensor<?x2x64xf32>
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[MASKS]], %[[WORDS]] : tensor<64xi64>, tensor<?x2x64xf32>) outs(%{{.*}} : tensor<?x2xi64>)
+// CHECK: arith.cmpf oge
+// CHECK: arith.select
+// CHECK: arith.ori
+func.func @pack_whole(%x: tensor<?x128xf32>) -> tensor<?x2xi64> {
+  %p = bq.pack_bits %x rule<nonnegative> : tensor<?x128xf32> -> tensor<?x2xi64>
+  return %p : tensor<?x2xi64>
+}
+
+// -----
+
+// 100 values in 2 words: bits past the end read a clamped index and pack
+// as 0.
+// CHECK-LABEL: func.func @pack_partial
+// CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<64xi64>) outs(%{{.*}} : tensor<3x2xi64>)
+// CHECK: arith.cmpi ule
+// CHECK: arith.minui
+// CHECK: tensor.extract %arg0
+// CHECK: arith.cmpf ogt
+func.func @pack_partial(%x: tensor<3x100xf32>) -> tensor<3x2xi64> {
+  %p = bq.pack_bits %x : tensor<3x100xf32> -> tensor<3x2xi64>
+  return %p : tensor<3x2xi64>
+}
+
+// -----
+
+// A constant weight [N, words] is transposed to [words, N] at compile time
+// and the count tagged for bert-lower-linears; then 100 - 2 * count.
+// CHECK-LABEL: func.func @xnor_weight
+// CHECK: %[[WT:.*]] = arith.constant dense<{{\[\[}}1, 3], [2, 4]]> : tensor<2x2xi64>
+// CHECK: %[[COUNT:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]} ins(%arg0, %[[WT]] : tensor<?x2xi64>, tensor<2x2xi64>) outs(%{{.*}} : tensor<?x2xi64>) attrs = {bertc.xnor_linear}
+// CHECK: arith.xori
+// CHECK: math.ctpop
+// CHECK: arith.addi
+// CHECK: linalg.generic {{.*}} ins(%[[COUNT]] : tensor<?x2xi64>) outs(%{{.*}} : tensor<?x2xi32>)
+// CHECK: arith.trunci
+// CHECK: arith.constant -2 : i32
+// CHECK: arith.constant 100 : i32
+func.func @xnor_weight(%x: tensor<?x2xi64>) -> tensor<?x2xi32> {
+  %w = arith.constant dense<[[1, 2], [3, 4]]> : tensor<2x2xi64>
+  %d = bq.xnor_matmul %x, %w length(100) : tensor<?x2xi64>, tensor<2x2xi64> -> tensor<?x2xi32>
+  return %d : tensor<?x2xi32>
+}
+
+// -----
+
+// Batched operands (attention, per head) stay a plain generic.
+// CHECK-LABEL: func.func @xnor_batched
+// CHECK-NOT: bertc.xnor_linear
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%arg0, %arg1 : tensor<2x3x5x1xi64>, tensor<2x3x7x1xi64>)
+// CHECK: math.ctpop
+func.func @xnor_batched(%q: tensor<2x3x5x1xi64>, %k: tensor<2x3x7x1xi64>) -> tensor<2x3x5x7xi32> {
+  %d = bq.xnor_matmul %q, %k length(64) : tensor<2x3x5x1xi64>, tensor<2x3x7x1xi64> -> tensor<2x3x5x7xi32>
+  return %d : tensor<2x3x5x7xi32>
+}
+
+// -----
+
+// BAMM: 2 * popcount(m AND v) - popcount(m) per word.
+// CHECK-LABEL: func.func @bamm
+// CHECK: linalg.generic
+// CHECK: arith.andi
+// CHECK: math.ctpop
+// CHECK: math.ctpop
+// CHECK: arith.subi
+func.func @bamm(%a: tensor<2x4x13x1xi64>, %v: tensor<2x4x16x1xi64>) -> tensor<2x4x13x16xi32> {
+  %c = bq.bitwise_affine_matmul %a, %v length(13) : tensor<2x4x13x1xi64>, tensor<2x4x16x1xi64> -> tensor<2x4x13x16xi32>
+  return %c : tensor<2x4x13x16xi32>
+}
+
+// -----
+
+// torch.sign (0 stays 0), sign with 0 -> +1, bool > 0 and bool >= 0, and
+// unpacking bit k of word k / 64 as 2b - 1.
+// CHECK-LABEL: func.func @elementwise
+// CHECK: arith.cmpf ogt
+// CHECK: arith.cmpf olt
+// CHECK: arith.subf
+// CHECK: arith.cmpf oge
+// CHECK: arith.constant -1.000000e+00
+// CHECK: arith.cmpf ogt
+// CHECK: arith.cmpf oge
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #{{.*}}]{{.*}} ins(%arg1 : tensor<4x2xi64>)
+// CHECK: arith.shrui
+// CHECK: arith.uitofp
+func.func @elementwise(%x: tensor<4x100xf32>, %p: tensor<4x2xi64>) -> (tensor<4x100xf32>, tensor<4x100xf32>, tensor<4x100xf32>, tensor<4x100xf32>, tensor<4x100xf32>) {
+  %a = bq.binarize %x form<activation> : tensor<4x100xf32>
+  %b = bq.binarize %x form<activation> zero<plus_one> : tensor<4x100xf32>
+  %c = bq.bool %x : tensor<4x100xf32>
+  %d = bq.bool %x rule<ge> : tensor<4x100xf32>
+  %e = bq.unpack_bits %p : tensor<4x2xi64> -> tensor<4x100xf32>
+  return %a, %b, %c, %d, %e : tensor<4x100xf32>, tensor<4x100xf32>, tensor<4x100xf32>, tensor<4x100xf32>, tensor<4x100xf32>
+}
+
+// -----
+
+// A weight binarization that did not fold (the weight is not a constant)
+// is training-time only: no inference lowering.
+func.func @weight_not_constant(%w: tensor<8x64xf32>) -> tensor<8x64xf32> {
+  // expected-error @below {{failed to legalize operation 'bq.binarize' that was explicitly marked illegal}}
+  %b = bq.binarize %w form<weight> : tensor<8x64xf32>
+  return %b : tensor<8x64xf32>
+}
