@@ -43,8 +43,37 @@ def bench_env():
     return env
 
 
+def binary_linear(n, k, w):
+    """BiBERT's binary linear on the same weight: sign(x) . (alpha sign(W -
+    rowmean W))^T + b, the sign of the centred weight folded and bit-packed
+    at compile time, x binarized and packed at run time, XOR-popcount."""
+    words = k // 64
+    return f"""func.func @binary_{n}_{k}(%x: tensor<?x{k}xf32>) -> tensor<?x{n}xf32> attributes {{llvm.emit_c_interface}} {{
+  %w = arith.constant dense_resource<w{n}x{k}> : tensor<{n}x{k}xf32>
+  %b = arith.constant dense_resource<b{n}x{k}> : tensor<{n}xf32>
+  %alpha = arith.constant dense_resource<alpha{n}x{k}> : tensor<{n}xf32>
+  %wb = bq.binarize %w form<weight> zero<plus_one> : tensor<{n}x{k}xf32>
+  %wp = bq.pack_bits %wb : tensor<{n}x{k}xf32> -> tensor<{n}x{words}xi64>
+  %xp = bq.pack_bits %x rule<nonnegative> : tensor<?x{k}xf32> -> tensor<?x{words}xi64>
+  %d = bq.xnor_matmul %xp, %wp length({k}) : tensor<?x{words}xi64>, tensor<{n}x{words}xi64> -> tensor<?x{n}xi32>
+  %c0 = arith.constant 0 : index
+  %m = tensor.dim %x, %c0 : tensor<?x{k}xf32>
+  %e = tensor.empty(%m) : tensor<?x{n}xf32>
+  %y = linalg.generic {{indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (j)>, affine_map<(i, j) -> (j)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]}}
+      ins(%d, %alpha, %b : tensor<?x{n}xi32>, tensor<{n}xf32>, tensor<{n}xf32>) outs(%e : tensor<?x{n}xf32>) {{
+  ^bb0(%dot: i32, %a: f32, %bias: f32, %o: f32):
+    %f = arith.sitofp %dot : i32 to f32
+    %s = arith.mulf %f, %a : f32
+    %r = arith.addf %s, %bias : f32
+    linalg.yield %r : f32
+  }} -> tensor<?x{n}xf32>
+  return %y : tensor<?x{n}xf32>
+}}
+"""
+
+
 def gemm(build, work):
-    print("== fp32 linear vs OpenBLAS sgemm (x W^T + b), 1 thread")
+    print("== fp32 and binary (BiBERT) linears vs OpenBLAS sgemm (x W^T + b), 1 thread")
     # Weights are compile-time constants, as in a compiled model (they are
     # prepacked); OpenBLAS gets the same values from weights.bin.
     module = os.path.join(work, "linears.mlir")
@@ -64,6 +93,8 @@ def gemm(build, work):
   return %y : tensor<?x{n}xf32>
 }}
 """)
+            out.write(binary_linear(n, k, w))
+            blobs[f"alpha{n}x{k}"] = np.abs(w).mean(axis=1).astype(np.float32)
         # dense_resource blobs: a 4-byte alignment prefix, then the data.
         out.write("{-#\n  dialect_resources: {\n    builtin: {\n")
         out.write(",\n".join(

@@ -24,6 +24,9 @@ typedef void (*linear_fn)(struct m2 *, struct m2 *);
 void _mlir_ciface_linear_768_768(struct m2 *, struct m2 *);
 void _mlir_ciface_linear_3072_768(struct m2 *, struct m2 *);
 void _mlir_ciface_linear_768_3072(struct m2 *, struct m2 *);
+void _mlir_ciface_binary_768_768(struct m2 *, struct m2 *);
+void _mlir_ciface_binary_3072_768(struct m2 *, struct m2 *);
+void _mlir_ciface_binary_768_3072(struct m2 *, struct m2 *);
 
 
 /* Median seconds of `samples` runs, each repeated until it lasts >= 50 ms. */
@@ -47,6 +50,24 @@ struct problem {
   float *x, *w, *b, *ours, *blas;
   linear_fn fn;
 };
+
+/* BiBERT's binary linear in plain C, as the check of the compiled one:
+ * alpha_n * sum_k s(x) s(w_nk - mean_n) + b_n, s(v) = v >= 0 ? 1 : -1. */
+static void binary_reference(const struct problem *q, float *out) {
+  for (int n = 0; n < q->n; ++n) {
+    const float *row = q->w + (size_t)n * q->k;
+    float mean = 0, alpha = 0;
+    for (int k = 0; k < q->k; ++k) mean += row[k], alpha += fabsf(row[k]);
+    mean /= q->k;
+    alpha /= q->k;
+    for (int m = 0; m < q->m; ++m) {
+      const float *x = q->x + (size_t)m * q->k;
+      int dot = 0;
+      for (int k = 0; k < q->k; ++k) dot += ((x[k] >= 0) == (row[k] - mean >= 0)) ? 1 : -1;
+      out[(size_t)m * q->n + n] = alpha * (float)dot + q->b[n];
+    }
+  }
+}
 
 static void run_ours(void *p) {
   struct problem *q = p;
@@ -83,12 +104,14 @@ int main(int argc, char **argv) {
   }
   printf("OpenBLAS %s, kernel %s, 1 thread\n", openblas_get_config(), openblas_get_corename());
   const int ms[] = {1, 128, 512};
-  const struct { int n, k; linear_fn fn; } shapes[] = {
-      {768, 768, _mlir_ciface_linear_768_768},
-      {3072, 768, _mlir_ciface_linear_3072_768},
-      {768, 3072, _mlir_ciface_linear_768_3072}};
+  const struct { int n, k; linear_fn fn, binary; } shapes[] = {
+      {768, 768, _mlir_ciface_linear_768_768, _mlir_ciface_binary_768_768},
+      {3072, 768, _mlir_ciface_linear_3072_768, _mlir_ciface_binary_3072_768},
+      {768, 3072, _mlir_ciface_linear_768_3072, _mlir_ciface_binary_768_3072}};
   unsigned seed = 1;
   int failures = 0;
+  char binary_rows[9][160];
+  int binary_count = 0;
   printf("%-16s %12s %12s %10s %10s %8s\n", "M x N x K", "bertc ms", "OpenBLAS ms",
          "bertc GF/s", "BLAS GF/s", "ratio");
   for (size_t s = 0; s < 3; ++s) {
@@ -115,6 +138,25 @@ int main(int argc, char **argv) {
              flops / ours * 1e-9, flops / blas * 1e-9, blas / ours,
              worst > 1e-3 ? "  MISMATCH" : "");
       failures += worst > 1e-3;
+
+      /* The binary linear on the same x and weights, against the same
+       * sgemm time. Rounding of the row means may flip a sign at a
+       * centred weight within an ulp of 0: a few differing outputs are
+       * tolerated, not more than 0.1%. */
+      struct problem bq = q;
+      bq.fn = shapes[s].binary;
+      double binary = median_time(run_ours, &bq);
+      float *want = malloc((size_t)q.m * q.n * sizeof(float));
+      binary_reference(&q, want);
+      size_t differing = 0;
+      for (size_t e = 0; e < (size_t)q.m * q.n; ++e)
+        differing += fabsf(q.ours[e] - want[e]) > 1e-3f * (1 + fabsf(want[e]));
+      int wrong = differing * 1000 > (size_t)q.m * q.n;
+      failures += wrong;
+      snprintf(binary_rows[binary_count++], 160,
+               "%-16s %12.3f %12.3f %10.1f %8.2fx%s", name, binary * 1e3, blas * 1e3,
+               flops / binary * 1e-9, blas / binary, wrong ? "  MISMATCH" : "");
+      free(want);
       free(q.x); free(q.ours); free(q.blas);
     }
     free(w);
@@ -122,5 +164,11 @@ int main(int argc, char **argv) {
   }
   fclose(weights);
   printf("(ratio = OpenBLAS time / bertc time: above 1 means bertc is faster)\n");
+  printf("\n== binary linear (BiBERT: sign(x) . (alpha sign(W - rowmean))^T + b) vs "
+         "OpenBLAS fp32 sgemm, 1 thread\n");
+  printf("%-16s %12s %12s %10s %9s\n", "M x N x K", "binary ms", "OpenBLAS ms",
+         "eq. GF/s", "ratio");
+  for (int r = 0; r < binary_count; ++r) printf("%s\n", binary_rows[r]);
+  printf("(eq. GF/s: 2 M N K / time, as if the binary MACs were float ones)\n");
   return failures != 0;
 }
