@@ -153,9 +153,13 @@ private:
 /// The lowered module as LLVM IR, optimized for `machine`.
 static Expected<std::unique_ptr<llvm::Module>>
 lowerToLlvm(ModuleOp module, llvm::LLVMContext &llvmContext,
-            llvm::TargetMachine &machine, PhaseClock &clock) {
+            llvm::TargetMachine &machine, const Options &options,
+            PhaseClock &clock) {
   PassManager pm(module.getContext());
   PipelineOptions pipelineOptions;
+  if (options.quant == Quant::Binary)
+    pipelineOptions.quantization =
+        "bert-binarize{bool-rule=" + options.boolRule + "}";
   if (machine.getMCSubtargetInfo()->checkFeatures("+avx512f")) {
     pipelineOptions.vectorWidth = 16;
     pipelineOptions.gemmRows = 8;
@@ -298,7 +302,7 @@ Error bertc::driver::compile(const Options &options) {
     return machine.takeError();
   llvm::LLVMContext llvmContext;
   Expected<std::unique_ptr<llvm::Module>> llvmModule =
-      lowerToLlvm(**module, llvmContext, **machine, clock);
+      lowerToLlvm(**module, llvmContext, **machine, options, clock);
   if (!llvmModule)
     return llvmModule.takeError();
 

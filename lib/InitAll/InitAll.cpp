@@ -4,6 +4,7 @@
 
 #include "bertc/Conversion/Passes.h"
 #include "bertc/Pipelines/Pipelines.h"
+#include "bertc/Quantization/Passes.h"
 #include "bertc/Transforms/Passes.h"
 #include "dialects/BQ/IR/BQ.h"
 #include "dialects/Bert/IR/Bert.h"
@@ -43,5 +44,6 @@ void bertc::registerAllPasses() {
   mlir::registerAllPasses();
   registerBertcTransformsPasses();
   registerBertcConversionPasses();
+  registerBertcQuantizationPasses();
   registerPipelines();
 }

@@ -48,8 +48,11 @@ static const char *const kToLlvm =
 llvm::Error bertc::buildPipelineTo(OpPassManager &pm, Phase phase,
                                    const PipelineOptions &options) {
   std::string pipeline;
-  if (phase >= Phase::Linalg)
+  if (phase >= Phase::Linalg) {
+    if (!options.quantization.empty())
+      pipeline += options.quantization + ",";
     pipeline += kToLinalg;
+  }
   if (phase >= Phase::Bufferize)
     pipeline += std::string(",") + kBufferize;
   if (phase >= Phase::Llvm) {

@@ -2,7 +2,7 @@
 //
 //   bert-compile MODEL_DIR|FILE.mlir -o OUT --emit=mlir|llvm|asm|obj|lib|exe
 //                [--target-cpu=host|NAME] [--entry=model|encoder]
-//                [--quant=none] [--time-phases]
+//                [--quant=none|binary [--bool-rule=gt|ge]] [--time-phases]
 //
 // Outputs are written to a temporary file beside OUT and renamed into place
 // once complete, so a failed compile never leaves a partial file and never
@@ -48,11 +48,17 @@ static cl::opt<bertc::import::EntryPoint> entry(
                           "token ids in (needs embedding tables)"),
                clEnumValN(bertc::import::EntryPoint::Encoder, "encoder",
                           "hidden states after the embedding LayerNorm in")));
-enum class Quant { None };
-static cl::opt<Quant> quant("quant", cl::desc("Quantization"),
-                            cl::init(Quant::None), cl::cat(category),
-                            cl::values(clEnumValN(Quant::None, "none",
-                                                  "float32 (the default)")));
+using bertc::driver::Quant;
+static cl::opt<Quant> quant(
+    "quant", cl::desc("Quantization"), cl::init(Quant::None), cl::cat(category),
+    cl::values(clEnumValN(Quant::None, "none", "float32 (the default)"),
+               clEnumValN(Quant::Binary, "binary",
+                          "BiBERT 1-1-1 bit: binary linears, Bi-Attention, "
+                          "binarized word embedding")));
+static cl::opt<std::string> boolRule(
+    "bool-rule", cl::init("gt"), cl::cat(category),
+    cl::desc("Bi-Attention's bool with --quant=binary: gt (1{x > 0}, the "
+             "official code) or ge (1{x >= 0}, the paper)"));
 
 static cl::opt<bool>
     timePhases("time-phases", cl::cat(category),
@@ -72,6 +78,13 @@ int main(int argc, char **argv) {
   options.targetCpu = targetCpu;
   options.entry = entry;
   options.timePhases = timePhases;
+  options.quant = quant;
+  options.boolRule = boolRule;
+  if (boolRule != "gt" && boolRule != "ge") {
+    errs() << "bert-compile: error: --bool-rule must be gt or ge, not '"
+           << boolRule << "'\n";
+    return 1;
+  }
   if (Error error = bertc::driver::compile(options)) {
     errs() << "bert-compile: error: " << toString(std::move(error)) << "\n";
     return 1;

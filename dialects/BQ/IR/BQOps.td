@@ -288,18 +288,23 @@ def BQ_BitwiseAffineMatmulOp : BQ_MatmulOp<"bitwise_affine_matmul"> {
     (the attention mask `m`), `rhs` holds `sign` bits (`v`), both packed along
     the key axis of length `length`. Each dot is
     `m . v = 2 * popcount(m AND v) - popcount(m)`, the exact integer of the
-    float graph (SEMANTICS.md 3.4). Padding bits of `lhs` must be 0.
+    float graph (SEMANTICS.md 3.4). Padding bits of `lhs` must be 0. The
+    AND form does not depend on the key count, so `length` is optional: it
+    is checked against the word counts when given, and left out when the
+    key axis is a run-time value (attention over a dynamic sequence).
 
     ```mlir
     %c = bq.bitwise_affine_matmul %a, %vt length(13)
            : tensor<2x4x13x1xi64>, tensor<2x4x16x1xi64> -> tensor<2x4x13x16xi32>
+    %d = bq.bitwise_affine_matmul %b, %wt
+           : tensor<1x12x?x?xi64>, tensor<1x12x64x?xi64> -> tensor<1x12x?x64xi32>
     ```
   }];
   let arguments = (ins BQ_PackedTensor:$lhs, BQ_PackedTensor:$rhs,
-                       BQ_Length:$length);
+                       OptionalAttr<BQ_Length>:$length);
   let results = (outs BQ_I32Tensor:$result);
   let assemblyFormat = [{
-    $lhs `,` $rhs `length` `(` $length `)` attr-dict `:` type($lhs) `,`
+    $lhs `,` $rhs (`length` `(` $length^ `)`)? attr-dict `:` type($lhs) `,`
     type($rhs) `->` type($result)
   }];
 }

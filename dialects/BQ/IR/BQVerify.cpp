@@ -268,8 +268,11 @@ LogicalResult XnorMatmulOp::verify() {
 }
 
 LogicalResult BitwiseAffineMatmulOp::verify() {
+  // Without a length (a run-time key count) only the shapes are checked.
   return verifyPackedMatmul(*this, getLhs().getType(), getRhs().getType(),
-                            getResult().getType(), getLength());
+                            getResult().getType(),
+                            getLength() ? int64_t(*getLength())
+                                        : ShapedType::kDynamic);
 }
 
 LogicalResult Int8MatmulOp::verify() {

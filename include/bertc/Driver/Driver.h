@@ -11,6 +11,9 @@
 
 namespace bertc::driver {
 
+/// How the float graph is quantized.
+enum class Quant { None, Binary };
+
 /// What bert-compile produces.
 enum class Emit { Mlir, Llvm, Asm, Obj, Lib, Exe };
 
@@ -21,6 +24,9 @@ struct Options {
   std::string targetCpu = "host";
   import::EntryPoint entry = import::EntryPoint::Model;
   bool timePhases = false; ///< print each step's wall time to stderr
+  Quant quant = Quant::None;
+  /// Bi-Attention's bool with --quant=binary: "gt" (code) or "ge" (paper).
+  std::string boolRule = "gt";
 };
 
 /// Runs the whole compile; errors name the offending file.

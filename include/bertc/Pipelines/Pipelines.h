@@ -11,6 +11,8 @@
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/Error.h"
 
+#include <string>
+
 namespace bertc {
 
 enum class Phase {
@@ -27,6 +29,9 @@ struct PipelineOptions {
   /// Rows of the GEMM register block: 4 fits AVX2's 16 vector registers,
   /// 8 uses AVX-512's 32.
   unsigned gemmRows = 4;
+  /// Quantization passes run first on the bert graph (e.g.
+  /// "bert-binarize{bool-rule=gt}"); empty for float.
+  std::string quantization;
 };
 
 /// Adds the passes that take the import phase's IR to `phase`.

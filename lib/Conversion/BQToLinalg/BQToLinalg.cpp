@@ -77,14 +77,27 @@ struct PackBitsLowering : OpConversionPattern<PackBitsOp> {
     Location loc = op.getLoc();
     auto inputType = cast<RankedTensorType>(op.getInput().getType());
     int64_t length = inputType.getShape().back();
-    if (!inputType.getElementType().isF32() || ShapedType::isDynamic(length))
-      return rewriter.notifyMatchFailure(
-          op, "packs f32 tensors with a static last axis");
+    if (!inputType.getElementType().isF32())
+      return rewriter.notifyMatchFailure(op, "packs f32 tensors");
     bool nonnegative = op.getRule() == PackRule::NonNegative;
-    int64_t words = packedWordCount(length);
     unsigned rank = inputType.getRank();
     MLIRContext *context = getContext();
     Value input = adaptor.getInput();
+    // A run-time length (attention's keys) packs into ceil(L / 64) words.
+    OpFoldResult words = rewriter.getIndexAttr(
+        ShapedType::isDynamic(length) ? 0 : packedWordCount(length));
+    Value lengthValue;
+    if (ShapedType::isDynamic(length)) {
+      lengthValue = tensor::DimOp::create(rewriter, loc, input, rank - 1);
+      Value sixtyThree = arith::ConstantIndexOp::create(rewriter, loc, 63);
+      words = arith::DivUIOp::create(
+                  rewriter, loc,
+                  arith::AddIOp::create(rewriter, loc, lengthValue, sixtyThree),
+                  arith::ConstantIndexOp::create(rewriter, loc, 64))
+                  .getResult();
+    } else {
+      lengthValue = arith::ConstantIndexOp::create(rewriter, loc, length);
+    }
     // Loops (leading..., word, bit), the bit axis reduced into the word. The
     // bit masks 1 << bit are an input, which also gives the bit loop its
     // bound.
@@ -102,24 +115,29 @@ struct PackBitsLowering : OpConversionPattern<PackBitsOp> {
         AffineMap::get(rank + 1, 0, {getAffineDimExpr(rank, context)}, context);
     SmallVector<Value> inputs = {maskValues};
     SmallVector<AffineMap> maps = {maskMap};
-    bool whole = length % 64 == 0;
+    bool whole = !ShapedType::isDynamic(length) && length % 64 == 0;
     if (whole) {
       // [..., words * 64] viewed as [..., words, 64]: a plain read.
-      inputs.push_back(splitIntoWords(rewriter, loc, input, words));
+      inputs.push_back(splitIntoWords(rewriter, loc, input, length / 64));
       maps.push_back(AffineMap::getMultiDimIdentityMap(rank + 1, context));
     }
     maps.push_back(outputMap);
     SmallVector<IT> iterators(rank, IT::parallel);
     iterators.push_back(IT::reduction);
+    SmallVector<OpFoldResult> outputSizes =
+        tensor::getMixedSizes(rewriter, loc, input);
+    outputSizes.back() = words;
     Value init = zeroFilled(
         rewriter, loc,
-        emptyWithLast(rewriter, loc, input, words, rewriter.getI64Type()));
+        tensor::EmptyOp::create(rewriter, loc, outputSizes,
+                                rewriter.getI64Type()));
     auto generic = linalg::GenericOp::create(
         rewriter, loc, TypeRange{init.getType()}, inputs, ValueRange{init},
         maps, iterators, [&](OpBuilder &b, Location l, ValueRange args) {
           Value accumulator = args.back();
           Value x = whole ? args[1]
-                          : readPadded(b, l, input, rank, length, nonnegative);
+                          : readPadded(b, l, input, rank, lengthValue,
+                                       nonnegative);
           Value zero = arith::ConstantOp::create(b, l, b.getF32FloatAttr(0));
           Value set = arith::CmpFOp::create(
               b, l,
@@ -158,7 +176,7 @@ struct PackBitsLowering : OpConversionPattern<PackBitsOp> {
   /// Inside the generic: x[..., word * 64 + bit], or a value that packs as
   /// bit 0 past the end (the index is clamped so the read stays in bounds).
   static Value readPadded(OpBuilder &b, Location l, Value input, unsigned rank,
-                          int64_t length, bool nonnegative) {
+                          Value length, bool nonnegative) {
     SmallVector<Value> index;
     for (unsigned i = 0; i + 1 < rank; ++i)
       index.push_back(linalg::IndexOp::create(b, l, i));
@@ -168,7 +186,8 @@ struct PackBitsLowering : OpConversionPattern<PackBitsOp> {
         b, l,
         arith::MulIOp::create(b, l, word, arith::ConstantIndexOp::create(b, l, 64)),
         bit);
-    Value last = arith::ConstantIndexOp::create(b, l, length - 1);
+    Value last = arith::SubIOp::create(
+        b, l, length, arith::ConstantIndexOp::create(b, l, 1));
     Value inside = arith::CmpIOp::create(b, l, arith::CmpIPredicate::ule, k, last);
     index.push_back(arith::MinUIOp::create(b, l, k, last));
     Value x = tensor::ExtractOp::create(b, l, input, index);
@@ -298,12 +317,14 @@ static Value buildPackedReduction(
   SmallVector<OpFoldResult> sizes;
   for (int64_t i = 0; i + 1 < result.getRank(); ++i)
     sizes.push_back(tensor::getMixedSize(b, l, lhs, i));
-  sizes.push_back(b.getIndexAttr(result.getShape().back()));
+  // N comes from the rhs: [..., N, W], or [W, N] once transposed.
+  auto rhsRank = cast<RankedTensorType>(rhs.getType()).getRank();
+  sizes.push_back(
+      tensor::getMixedSize(b, l, rhs, rhsTransposed ? rhsRank - 1 : rhsRank - 2));
   Value init =
       zeroFilled(b, l, tensor::EmptyOp::create(b, l, sizes, b.getI64Type()));
-  auto rhsType = cast<RankedTensorType>(rhs.getType());
-  PackedMatmulMaps layout = packedMatmulMaps(
-      b.getContext(), result.getRank(), rhsType.getRank(), rhsTransposed);
+  PackedMatmulMaps layout = packedMatmulMaps(b.getContext(), result.getRank(),
+                                             rhsRank, rhsTransposed);
   return linalg::GenericOp::create(
              b, l, TypeRange{countType}, ValueRange{lhs, rhs},
              ValueRange{init}, layout.maps, layout.iterators,

@@ -95,3 +95,11 @@ func.func @int8_matmul(%x: tensor<?x768xi8>, %w: tensor<3072x768xi8>, %b: tensor
   %z = bq.int8_matmul %x, %w : tensor<?x768xi8>, tensor<3072x768xi8> -> tensor<?x3072xi32>
   return %y, %z : tensor<?x3072xi32>, tensor<?x3072xi32>
 }
+
+// BAMM over a run-time key count: no length.
+// CHECK-LABEL: func.func @bitwise_affine_matmul_dynamic
+func.func @bitwise_affine_matmul_dynamic(%a: tensor<1x12x?x?xi64>, %vt: tensor<1x12x64x?xi64>) -> tensor<1x12x?x64xi32> {
+  // CHECK: bq.bitwise_affine_matmul %{{.*}}, %{{.*}} : tensor<1x12x?x?xi64>, tensor<1x12x64x?xi64> -> tensor<1x12x?x64xi32>
+  %c = bq.bitwise_affine_matmul %a, %vt : tensor<1x12x?x?xi64>, tensor<1x12x64x?xi64> -> tensor<1x12x?x64xi32>
+  return %c : tensor<1x12x?x64xi32>
+}

@@ -1,0 +1,51 @@
+//===- Passes.td - bertc quantization passes ---------------*- tablegen -*-===//
+
+#ifndef BERTC_QUANTIZATION_PASSES_TD
+#define BERTC_QUANTIZATION_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def BinarizePass : Pass<"bert-binarize", "::mlir::ModuleOp"> {
+  let summary = "BiBERT: the float bert graph to 1-1-1 bit inference";
+  let description = [{
+    Rewrites the float graph into BiBERT's inference as its official code
+    defines it (SEMANTICS.md section 2), on packed bits:
+
+    * Every `bert.linear` with a constant weight except the classifier
+      (Q, K, V, attention output, FFN1, FFN2, pooler):
+      `y = alpha_o * (sign(x) . sign(W_o - mean W_o)) + b_o`, as
+      `bq.pack_bits` of x (binarize and pack in one pass), the weight's
+      `bq.binarize form<weight>` + `bq.pack_bits` (folded to packed words at
+      compile time), `bq.xnor_matmul`, and an f32 epilogue with
+      `alpha_o = mean |W_o|` computed here from the weight.
+    * `bert.attention` becomes Bi-Attention: per head
+      `B_A = bool(sign(Q) sign(K)^T / sqrt(d) + (1 - mask) * -10000)`
+      (`bool-rule`: `gt`, the code, or `ge`, the paper) through
+      `bq.xnor_matmul` over d bits, and the context `B_A sign(V)` through
+      `bq.bitwise_affine_matmul` over the keys: exact integers, no softmax.
+    * The word-embedding table becomes `alpha_t * sign(E_t - mean E_t)` per
+      token (`bq.binarize form<weight>`, folded at compile time).
+    * LayerNorm, residuals, GELU, biases, position and token-type
+      embeddings, the pooler's tanh and the classifier stay f32.
+
+    sign(0): packed bits cannot hold the official code's 0, so 0 maps to
+    +1 everywhere (`zero<plus_one>`, `rule<nonnegative>`); the end-to-end
+    tests measure the deviation from torch.sign.
+
+    Before: `%y = bert.linear %x, %w bias %b : ...` with `%w` a constant.
+    After: `bq.pack_bits`, `bq.xnor_matmul` and a `linalg.generic` epilogue.
+  }];
+  let options = [
+    Option<"boolRule", "bool-rule", "std::string", /*default=*/"\"gt\"",
+           "Bi-Attention's bool: gt (1{x > 0}, the official code) or ge "
+           "(1{x >= 0}, the paper)">
+  ];
+  let dependentDialects = [
+    "::bertc::bq::BQDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
+#endif // BERTC_QUANTIZATION_PASSES_TD

@@ -1,0 +1,304 @@
+//===- Binarize.cpp - BiBERT's 1-1-1 bit inference graph ------------------===//
+//
+// SEMANTICS.md section 2, official code: binary linears (sign(x) against the
+// centred sign of the weight, alpha per output row), Bi-Attention (XNOR
+// scores, bool instead of softmax, BAMM context) and a binarized word
+// embedding; everything else stays f32. Bits are packed along the
+// reduction axis; sign(0) packs as +1 (SEMANTICS.md 3.5).
+//
+//===----------------------------------------------------------------------===//
+
+#include "bertc/Quantization/Passes.h"
+
+#include "bertc/Support/QuantMath.h"
+#include "bertc/Utils/ConstantData.h"
+#include "bertc/Utils/LinalgBuilders.h"
+#include "dialects/BQ/IR/BQ.h"
+#include "dialects/Bert/IR/Bert.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Matchers.h"
+
+#include <cmath>
+
+namespace bertc {
+#define GEN_PASS_DEF_BINARIZEPASS
+#include "bertc/Quantization/Passes.h.inc"
+} // namespace bertc
+
+using namespace mlir;
+using namespace bertc;
+
+namespace {
+
+using IT = utils::IteratorType;
+
+/// The checkpoint name of a constant weight (its dense_resource key), or "".
+static std::string weightName(Value weight) {
+  Attribute value;
+  if (!matchPattern(weight, m_Constant(&value)))
+    return "";
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(value))
+    return resource.getRawHandle().getKey().str();
+  return "";
+}
+
+/// The classifier stays f32 (official code; SEMANTICS.md 2.1).
+static bool isClassifier(StringRef name) {
+  return name.starts_with("classifier.") || name.contains(".classifier.");
+}
+
+/// [..., K] f32 packed into ceil(K / 64) words, sign(0) as +1.
+static Value packSigns(OpBuilder &b, Location l, Value x) {
+  auto type = cast<RankedTensorType>(x.getType());
+  SmallVector<int64_t> shape(type.getShape());
+  int64_t length = shape.back();
+  shape.back() = ShapedType::isDynamic(length) ? ShapedType::kDynamic
+                                               : packedWordCount(length);
+  return bq::PackBitsOp::create(
+      b, l, RankedTensorType::get(shape, b.getI64Type()), x,
+      bq::PackRule::NonNegative);
+}
+
+/// [..., N] i32 as f32 scale[n] * value + offset[n], or with no vectors
+/// value * factor.
+static Value buildDotEpilogue(OpBuilder &b, Location l, Value dots,
+                              Value scale, Value offset) {
+  auto type = cast<RankedTensorType>(dots.getType());
+  unsigned rank = type.getRank();
+  MLIRContext *context = b.getContext();
+  AffineMap full = AffineMap::getMultiDimIdentityMap(rank, context);
+  AffineMap last =
+      AffineMap::get(rank, 0, {getAffineDimExpr(rank - 1, context)}, context);
+  SmallVector<Value> inputs = {dots, scale};
+  SmallVector<AffineMap> maps = {full, last};
+  if (offset) {
+    inputs.push_back(offset);
+    maps.push_back(last);
+  }
+  maps.push_back(full);
+  Value init = buildEmptyLike(b, l, dots, b.getF32Type());
+  return linalg::GenericOp::create(
+             b, l, TypeRange{init.getType()}, inputs, ValueRange{init}, maps,
+             SmallVector<IT>(rank, IT::parallel),
+             [&](OpBuilder &ib, Location il, ValueRange args) {
+               Value value =
+                   arith::SIToFPOp::create(ib, il, ib.getF32Type(), args[0]);
+               value = arith::MulFOp::create(ib, il, value, args[1]);
+               if (offset)
+                 value = arith::AddFOp::create(ib, il, value, args[2]);
+               linalg::YieldOp::create(ib, il, ValueRange{value});
+             })
+      .getResult(0);
+}
+
+/// alpha_o = mean |W_o| over each row of a constant [N, K] weight.
+static Value rowMeanMagnitudes(OpBuilder &b, Location l, Value weight,
+                               StringRef name) {
+  Attribute value;
+  if (!matchPattern(weight, m_Constant(&value)))
+    return {};
+  std::optional<SmallVector<float>> values = getF32Values(value);
+  auto type = cast<RankedTensorType>(weight.getType());
+  if (!values || type.getRank() != 2)
+    return {};
+  int64_t n = type.getDimSize(0), k = type.getDimSize(1);
+  SmallVector<float> alpha(n);
+  for (int64_t row = 0; row < n; ++row) {
+    double sum = 0;
+    for (int64_t col = 0; col < k; ++col)
+      sum += std::fabs((*values)[row * k + col]);
+    alpha[row] = static_cast<float>(sum / double(k));
+  }
+  auto alphaType = RankedTensorType::get({n}, b.getF32Type());
+  auto attr = makeF32Resource(alphaType, (name + ".alpha").str(), alpha);
+  return arith::ConstantOp::create(b, l, alphaType, cast<TypedAttr>(attr));
+}
+
+/// y = alpha * (sign(x) . sign(Wc)) + b on packed bits.
+static LogicalResult binarizeLinear(bert::LinearOp op) {
+  std::string name = weightName(op.getWeight());
+  if (name.empty() || isClassifier(name))
+    return success(); // not a checkpoint weight, or stays f32
+  OpBuilder b(op);
+  Location l = op.getLoc();
+  auto weightType = cast<RankedTensorType>(op.getWeight().getType());
+  int64_t n = weightType.getDimSize(0), k = weightType.getDimSize(1);
+  Value alpha = rowMeanMagnitudes(b, l, op.getWeight(), name);
+  if (!alpha)
+    return op.emitError("bert-binarize: cannot read the weight ") << name;
+  // The centred sign, folded and packed at compile time (canonicalize).
+  Value signs = bq::BinarizeOp::create(b, l, op.getWeight(),
+                                       bq::BinarizeForm::Weight,
+                                       bq::SignZeroPolicy::PlusOne,
+                                       bq::SteWindow::Inclusive);
+  auto packedWeightType =
+      RankedTensorType::get({n, packedWordCount(k)}, b.getI64Type());
+  Value packedWeight = bq::PackBitsOp::create(b, l, packedWeightType, signs,
+                                              bq::PackRule::Positive);
+  Value packedInput = packSigns(b, l, op.getInput());
+  auto outType = cast<RankedTensorType>(op.getType());
+  auto dotType = RankedTensorType::get(outType.getShape(), b.getI32Type());
+  Value dots = bq::XnorMatmulOp::create(b, l, dotType, packedInput,
+                                        packedWeight, b.getI64IntegerAttr(k));
+  Value bias = op.getBias();
+  if (!bias)
+    bias = arith::ConstantOp::create(
+        b, l, DenseElementsAttr::get(RankedTensorType::get({n}, b.getF32Type()),
+                                     b.getF32FloatAttr(0)));
+  op.replaceAllUsesWith(buildDotEpilogue(b, l, dots, alpha, bias));
+  op.erase();
+  return success();
+}
+
+/// [B, L, H] as [B, heads, L, d] (or [B, heads, d, L] with keysLast).
+static Value headsFirst(OpBuilder &b, Location l, Value x, int64_t heads,
+                        bool keysLast) {
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t hidden = type.getDimSize(2), d = hidden / heads;
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, l, x);
+  auto split = tensor::ExpandShapeOp::create(
+      b, l,
+      RankedTensorType::get({type.getDimSize(0), type.getDimSize(1), heads, d},
+                            type.getElementType()),
+      x, ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}},
+      ArrayRef<OpFoldResult>{sizes[0], sizes[1], b.getIndexAttr(heads),
+                             b.getIndexAttr(d)});
+  SmallVector<int64_t> permutation =
+      keysLast ? SmallVector<int64_t>{0, 2, 3, 1} : SmallVector<int64_t>{0, 2, 1, 3};
+  SmallVector<OpFoldResult> splitSizes = {sizes[0], sizes[1],
+                                          b.getIndexAttr(heads), b.getIndexAttr(d)};
+  SmallVector<OpFoldResult> permuted;
+  for (int64_t axis : permutation)
+    permuted.push_back(splitSizes[axis]);
+  Value init = tensor::EmptyOp::create(b, l, permuted, type.getElementType());
+  return linalg::TransposeOp::create(b, l, split, init, permutation)
+      .getResult()[0];
+}
+
+/// Bi-Attention (SEMANTICS.md 2.5) on packed bits.
+static void binarizeAttention(bert::AttentionOp op, bq::BoolRule rule) {
+  OpBuilder b(op);
+  Location l = op.getLoc();
+  auto type = cast<RankedTensorType>(op.getType());
+  int64_t heads = op.getHeads(), d = type.getDimSize(2) / heads;
+  // scores = sign(Q) sign(K)^T over d bits, per head.
+  Value q = packSigns(b, l, headsFirst(b, l, op.getQuery(), heads, false));
+  Value k = packSigns(b, l, headsFirst(b, l, op.getKey(), heads, false));
+  int64_t dyn = ShapedType::kDynamic;
+  auto scoreType =
+      RankedTensorType::get({type.getDimSize(0), heads, dyn, dyn}, b.getI32Type());
+  Value dots = bq::XnorMatmulOp::create(b, l, scoreType, q, k,
+                                        b.getI64IntegerAttr(d));
+  // A = dot / sqrt(d) + (1 - mask[b, j]) * -10000, then B_A = bool(A).
+  MLIRContext *context = b.getContext();
+  AffineExpr bb, h, i, j;
+  bindDims(context, bb, h, i, j);
+  AffineMap full = AffineMap::get(4, 0, {bb, h, i, j}, context);
+  SmallVector<Value> inputs = {dots};
+  SmallVector<AffineMap> maps = {full};
+  if (Value mask = op.getMask()) {
+    inputs.push_back(mask);
+    maps.push_back(AffineMap::get(4, 0, {bb, j}, context));
+  }
+  maps.push_back(full);
+  Value init = buildEmptyLike(b, l, dots, b.getF32Type());
+  float root = static_cast<float>(std::sqrt(double(d)));
+  bool masked = inputs.size() == 2;
+  Value scores =
+      linalg::GenericOp::create(
+          b, l, TypeRange{init.getType()}, inputs, ValueRange{init}, maps,
+          SmallVector<IT>(4, IT::parallel),
+          [&](OpBuilder &ib, Location il, ValueRange args) {
+            Value value =
+                arith::SIToFPOp::create(ib, il, ib.getF32Type(), args[0]);
+            value = arith::DivFOp::create(ib, il, value, buildF32(ib, il, root));
+            if (masked) {
+              Value unmasked = arith::SubFOp::create(
+                  ib, il, buildF32(ib, il, 1.0f), args[1]);
+              value = arith::AddFOp::create(
+                  ib, il, value,
+                  arith::MulFOp::create(ib, il, unmasked,
+                                        buildF32(ib, il, -10000.0f)));
+            }
+            linalg::YieldOp::create(ib, il, ValueRange{value});
+          })
+          .getResult(0);
+  Value attention = bq::BoolOp::create(b, l, scores, rule, bq::SteWindow::Strict);
+  // context = B_A sign(V): BAMM over the keys, V packed along them.
+  Value packedAttention = bq::PackBitsOp::create(
+      b, l,
+      RankedTensorType::get({type.getDimSize(0), heads, dyn, dyn}, b.getI64Type()),
+      attention, bq::PackRule::Positive);
+  Value v = packSigns(b, l, headsFirst(b, l, op.getValue(), heads, true));
+  auto contextType =
+      RankedTensorType::get({type.getDimSize(0), heads, dyn, d}, b.getI32Type());
+  Value attended = bq::BitwiseAffineMatmulOp::create(
+      b, l, contextType, packedAttention, v, /*length=*/IntegerAttr());
+  // Back to [B, L, H] in f32 (exact integers).
+  Value floats = buildElementwise(
+      b, l, ValueRange{attended},
+      [](OpBuilder &ib, Location il, ValueRange args) -> Value {
+        return arith::SIToFPOp::create(ib, il, ib.getF32Type(), args[0]);
+      },
+      b.getF32Type());
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, l, floats);
+  Value byToken = tensor::EmptyOp::create(
+      b, l, ArrayRef<OpFoldResult>{sizes[0], sizes[2], sizes[1], sizes[3]},
+      b.getF32Type());
+  Value tokens = linalg::TransposeOp::create(b, l, floats, byToken,
+                                             ArrayRef<int64_t>{0, 2, 1, 3})
+                     .getResult()[0];
+  Value merged = tensor::CollapseShapeOp::create(
+      b, l, tokens, ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
+  if (merged.getType() != type)
+    merged = tensor::CastOp::create(b, l, type, merged);
+  op.replaceAllUsesWith(merged);
+  op.erase();
+}
+
+/// The word-embedding table as alpha_t * sign(E_t - mean E_t), folded.
+static void binarizeWordEmbedding(bert::EmbeddingOp op) {
+  std::string name = weightName(op.getTable());
+  if (!StringRef(name).ends_with("embeddings.word_embeddings.weight"))
+    return;
+  OpBuilder b(op);
+  Value table = bq::BinarizeOp::create(b, op.getLoc(), op.getTable(),
+                                       bq::BinarizeForm::Weight,
+                                       bq::SignZeroPolicy::PlusOne,
+                                       bq::SteWindow::Inclusive);
+  op.getTableMutable().assign(table);
+}
+
+struct BinarizePass : bertc::impl::BinarizePassBase<BinarizePass> {
+  using BinarizePassBase::BinarizePassBase;
+
+  void runOnOperation() override {
+    std::optional<bq::BoolRule> rule = bq::symbolizeBoolRule(boolRule);
+    if (!rule) {
+      getOperation().emitError("bert-binarize: bool-rule must be gt or ge, not '")
+          << boolRule << "'";
+      return signalPassFailure();
+    }
+    SmallVector<Operation *> ops;
+    getOperation().walk([&](Operation *op) {
+      if (isa<bert::LinearOp, bert::AttentionOp, bert::EmbeddingOp>(op))
+        ops.push_back(op);
+    });
+    for (Operation *op : ops) {
+      if (auto linear = dyn_cast<bert::LinearOp>(op)) {
+        if (failed(binarizeLinear(linear)))
+          return signalPassFailure();
+      } else if (auto attention = dyn_cast<bert::AttentionOp>(op)) {
+        binarizeAttention(attention, *rule);
+      } else {
+        binarizeWordEmbedding(cast<bert::EmbeddingOp>(op));
+      }
+    }
+  }
+};
+
+} // namespace

@@ -1,0 +1,89 @@
+// RUN: bert-opt %s --split-input-file --bert-binarize | FileCheck %s
+// RUN: bert-opt %s --split-input-file --bert-binarize=bool-rule=ge | FileCheck %s --check-prefix=GE
+// RUN: not bert-opt %s --split-input-file --bert-binarize=bool-rule=maybe 2>&1 | FileCheck %s --check-prefix=BAD
+
+// A binary linear: x packed with sign(0) -> +1, the weight's centred sign
+// packed (folded later by canonicalize), XNOR-popcount over 64 bits, then
+// alpha (mean |W| per row, a new blob) * dot + bias in f32. The classifier
+// keeps its float linear.
+// CHECK-LABEL: func.func @linears
+// CHECK: %[[ALPHA:.*]] = arith.constant dense_resource<bert.encoder.layer.0.intermediate.dense.weight.alpha> : tensor<2xf32>
+// CHECK: %[[SIGNS:.*]] = bq.binarize %{{.*}} form<weight> zero<plus_one> : tensor<2x64xf32>
+// CHECK: %[[WP:.*]] = bq.pack_bits %[[SIGNS]] : tensor<2x64xf32> -> tensor<2x1xi64>
+// CHECK: %[[XP:.*]] = bq.pack_bits %arg0 rule<nonnegative> : tensor<?x?x64xf32> -> tensor<?x?x1xi64>
+// CHECK: %[[DOT:.*]] = bq.xnor_matmul %[[XP]], %[[WP]] length(64) : tensor<?x?x1xi64>, tensor<2x1xi64> -> tensor<?x?x2xi32>
+// CHECK: linalg.generic {{.*}} ins(%[[DOT]], %[[ALPHA]], %{{.*}} : tensor<?x?x2xi32>, tensor<2xf32>, tensor<2xf32>)
+// CHECK: arith.sitofp
+// CHECK: arith.mulf
+// CHECK: arith.addf
+// CHECK: bert.linear %{{.*}}, %{{.*}} bias %{{.*}} : tensor<?x?x2xf32>, tensor<3x2xf32>, tensor<3xf32> -> tensor<?x?x3xf32>
+func.func @linears(%x: tensor<?x?x64xf32>) -> tensor<?x?x3xf32> {
+  %w = arith.constant dense_resource<bert.encoder.layer.0.intermediate.dense.weight> : tensor<2x64xf32>
+  %b = arith.constant dense<[0.5, -0.5]> : tensor<2xf32>
+  %h = bert.linear %x, %w bias %b : tensor<?x?x64xf32>, tensor<2x64xf32>, tensor<2xf32> -> tensor<?x?x2xf32>
+  %wc = arith.constant dense_resource<classifier.weight> : tensor<3x2xf32>
+  %bc = arith.constant dense<[0.0, 1.0, 2.0]> : tensor<3xf32>
+  %y = bert.linear %h, %wc bias %bc : tensor<?x?x2xf32>, tensor<3x2xf32>, tensor<3xf32> -> tensor<?x?x3xf32>
+  return %y : tensor<?x?x3xf32>
+}
+
+{-#
+  dialect_resources: {
+    builtin: {
+      bert.encoder.layer.0.intermediate.dense.weight: "0x040000000000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F000000400000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F00000040",
+      classifier.weight: "0x040000000000803F0000803F0000803F0000803F0000803F0000803F"
+    }
+  }
+#-}
+
+// -----
+
+// Bi-Attention: per head sign(Q) sign(K)^T over d = 32 bits (XNOR), the
+// scaled and masked scores through bool (> 0, or >= 0 with bool-rule=ge),
+// packed along the keys, and the BAMM context against sign(V) packed along
+// the keys too; no softmax, exact integers back to [B, L, H] f32.
+// CHECK-LABEL: func.func @attention
+// CHECK-NOT: bert.attention
+// CHECK: linalg.transpose {{.*}} permutation = [0, 2, 1, 3]
+// CHECK: bq.pack_bits %{{.*}} rule<nonnegative> : tensor<?x3x?x32xf32> -> tensor<?x3x?x1xi64>
+// CHECK: bq.xnor_matmul %{{.*}}, %{{.*}} length(32) : tensor<?x3x?x1xi64>, tensor<?x3x?x1xi64> -> tensor<?x3x?x?xi32>
+// CHECK: arith.constant -1.000000e+04
+// CHECK: bq.bool %{{.*}} : tensor<?x3x?x?xf32>
+// CHECK: bq.pack_bits %{{.*}} : tensor<?x3x?x?xf32> -> tensor<?x3x?x?xi64>
+// CHECK: linalg.transpose {{.*}} permutation = [0, 2, 3, 1]
+// CHECK: bq.pack_bits %{{.*}} rule<nonnegative> : tensor<?x3x32x?xf32> -> tensor<?x3x32x?xi64>
+// CHECK: bq.bitwise_affine_matmul %{{.*}}, %{{.*}} : tensor<?x3x?x?xi64>, tensor<?x3x32x?xi64> -> tensor<?x3x?x32xi32>
+// CHECK: tensor.collapse_shape
+// GE-LABEL: func.func @attention
+// GE: bq.bool %{{.*}} rule<ge> : tensor<?x3x?x?xf32>
+// BAD: bert-binarize: bool-rule must be gt or ge, not 'maybe'
+func.func @attention(%q: tensor<?x?x96xf32>, %k: tensor<?x?x96xf32>, %v: tensor<?x?x96xf32>, %m: tensor<?x?xf32>) -> tensor<?x?x96xf32> {
+  %c = bert.attention %q, %k, %v mask %m heads(3) : tensor<?x?x96xf32>, tensor<?x?xf32>
+  return %c : tensor<?x?x96xf32>
+}
+
+// -----
+
+// Only the word embedding is binarized (alpha_t sign(E_t - mean E_t),
+// folded at compile time); position embeddings stay f32.
+// CHECK-LABEL: func.func @embeddings
+// CHECK: %[[WORDS:.*]] = bq.binarize %{{.*}} form<weight> zero<plus_one> : tensor<4x2xf32>
+// CHECK: bert.embedding %[[WORDS]]
+// CHECK-NOT: bq.binarize
+// CHECK: bert.embedding %{{.*}}, %arg1
+func.func @embeddings(%ids: tensor<?x?xi32>, %pos: tensor<?x?xi32>) -> (tensor<?x?x2xf32>, tensor<?x?x2xf32>) {
+  %words = arith.constant dense_resource<bert.embeddings.word_embeddings.weight> : tensor<4x2xf32>
+  %positions = arith.constant dense_resource<bert.embeddings.position_embeddings.weight> : tensor<4x2xf32>
+  %a = bert.embedding %words, %ids : tensor<4x2xf32>, tensor<?x?xi32> -> tensor<?x?x2xf32>
+  %b = bert.embedding %positions, %pos : tensor<4x2xf32>, tensor<?x?xi32> -> tensor<?x?x2xf32>
+  return %a, %b : tensor<?x?x2xf32>, tensor<?x?x2xf32>
+}
+
+{-#
+  dialect_resources: {
+    builtin: {
+      bert.embeddings.word_embeddings.weight: "0x040000000000803F000000400000803F000000400000803F000000400000803F00000040",
+      bert.embeddings.position_embeddings.weight: "0x040000000000803F000000400000803F000000400000803F000000400000803F00000040"
+    }
+  }
+#-}
