@@ -42,10 +42,12 @@ def ConvertBQToLinalgPass : Pass<"convert-bq-to-linalg", "::mlir::ModuleOp"> {
   let description = [{
     The packed-bit ops of SEMANTICS.md section 3 as `linalg.generic` ops:
 
-    * `bq.pack_bits` (f32 input, static last axis): one reduction over the
-      64 bits of each word, `word |= (x > 0) << bit` (`>= 0` with
-      `rule<nonnegative>`), so that binarizing and packing an activation is
-      one pass; a partial last word is padded with values that pack as 0.
+    * `bq.pack_bits` (f32 input, static or run-time last axis): a loop over
+      the words, each a 64-lane `vector.transfer_read` compared with 0
+      (`> 0`, or `>= 0` with `rule<nonnegative>`) and bitcast from
+      `vector<64xi1>` to i64, so that binarizing and packing an activation
+      is one pass; the read past the end is padded with a value that packs
+      as 0.
     * `bq.xnor_matmul`: `length - 2 * sum_w popcount(lhs XOR rhs)`, counted
       in i64 and narrowed to i32. A constant rank-2 rhs (a weight the
       folders packed at compile time) is transposed here to `[words, N]`
@@ -72,7 +74,9 @@ def ConvertBQToLinalgPass : Pass<"convert-bq-to-linalg", "::mlir::ModuleOp"> {
     "::mlir::arith::ArithDialect",
     "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect",
-    "::mlir::tensor::TensorDialect"
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect"
   ];
 }
 

@@ -1,15 +1,18 @@
 // RUN: bert-opt %s --split-input-file --convert-bq-to-linalg --verify-diagnostics | FileCheck %s
 
-// A whole number of words: the input is viewed as [rows, words, 64] and
-// each bit ORs its mask (1 << bit, an input constant) into the word when
-// x > 0, or x >= 0 with rule<nonnegative> (sign(0) packs as +1).
+// One word per step: a 64-lane read (padded past the end), one comparison
+// with 0 (>= 0 with rule<nonnegative>: sign(0) packs as +1) and the 64 i1
+// lanes bitcast to an i64.
 // CHECK-LABEL: func.func @pack_whole
-// CHECK: %[[MASKS:.*]] = arith.constant dense<[1, 2, 4, 8, {{.*}}, -9223372036854775808]> : tensor<64xi64>
-// CHECK: %[[WORDS:.*]] = tensor.expand_shape %arg0 {{\[}}[0], [1, 2]] output_shape [%{{.*}}, 2, 64] : tensor<?x128xf32> into tensor<?x2x64xf32>
-// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[MASKS]], %[[WORDS]] : tensor<64xi64>, tensor<?x2x64xf32>) outs(%{{.*}} : tensor<?x2xi64>)
-// CHECK: arith.cmpf oge
-// CHECK: arith.select
-// CHECK: arith.ori
+// CHECK: %[[PAD:.*]] = arith.constant -1.000000e+00 : f32
+// CHECK: scf.for %[[ROW:[a-z0-9_]+]] =
+// CHECK: scf.for %[[WORD:[a-z0-9_]+]] = {{.*}} iter_args(%[[ACC:[a-z0-9_]+]] = %{{.*}}) -> (tensor<?x2xi64>)
+// CHECK: %[[AT:.*]] = arith.muli %[[WORD]], %c64{{.*}} : index
+// CHECK: %[[V:.*]] = vector.transfer_read %arg0[%[[ROW]], %[[AT]]], %[[PAD]] : tensor<?x128xf32>, vector<64xf32>
+// CHECK: %[[SET:.*]] = arith.cmpf oge, %[[V]], %{{.*}} : vector<64xf32>
+// CHECK: %[[BITS:.*]] = vector.bitcast %[[SET]] : vector<64xi1> to vector<1xi64>
+// CHECK: %[[W:.*]] = vector.extract %[[BITS]][0] : i64 from vector<1xi64>
+// CHECK: tensor.insert %[[W]] into %[[ACC]][%[[ROW]], %[[WORD]]] : tensor<?x2xi64>
 func.func @pack_whole(%x: tensor<?x128xf32>) -> tensor<?x2xi64> {
   %p = bq.pack_bits %x rule<nonnegative> : tensor<?x128xf32> -> tensor<?x2xi64>
   return %p : tensor<?x2xi64>
@@ -17,17 +20,24 @@ func.func @pack_whole(%x: tensor<?x128xf32>) -> tensor<?x2xi64> {
 
 // -----
 
-// 100 values in 2 words: bits past the end read a clamped index and pack
-// as 0.
+// 100 values in 2 words (x > 0; the padding 0 packs as 0), and a run-time
+// length packing into ceil(L / 64) words.
 // CHECK-LABEL: func.func @pack_partial
-// CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<64xi64>) outs(%{{.*}} : tensor<3x2xi64>)
-// CHECK: arith.cmpi ule
-// CHECK: arith.minui
-// CHECK: tensor.extract %arg0
+// CHECK: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK: vector.transfer_read %arg0[{{.*}}], %[[ZERO]] : tensor<3x100xf32>, vector<64xf32>
 // CHECK: arith.cmpf ogt
+// CHECK-LABEL: func.func @pack_dynamic
+// CHECK: %[[L:.*]] = tensor.dim %arg0, %c1
+// CHECK: %[[L63:.*]] = arith.addi %[[L]], %c63
+// CHECK: %[[WORDS:.*]] = arith.divui %[[L63]], %c64
+// CHECK: tensor.empty(%{{.*}}, %[[WORDS]]) : tensor<?x?xi64>
 func.func @pack_partial(%x: tensor<3x100xf32>) -> tensor<3x2xi64> {
   %p = bq.pack_bits %x : tensor<3x100xf32> -> tensor<3x2xi64>
   return %p : tensor<3x2xi64>
+}
+func.func @pack_dynamic(%x: tensor<?x?xf32>) -> tensor<?x?xi64> {
+  %p = bq.pack_bits %x : tensor<?x?xf32> -> tensor<?x?xi64>
+  return %p : tensor<?x?xi64>
 }
 
 // -----
