@@ -3,18 +3,20 @@
 
     bench/run.sh [--quick]
 
-1. fp32 linear at BERT-base shapes (M in {1, 128, 512} x (768x768,
-   3072x768, 768x3072)) against OpenBLAS sgemm, one thread.
+1. fp32 and binary (BiBERT) linears at BERT-base shapes (M in {1, 128, 512}
+   x (768x768, 3072x768, 768x3072)) against OpenBLAS sgemm, one thread.
 2. BERT-base (12 layers, random weights), batch 1, seq 128, end to end:
-   the compiled model against PyTorch fp32, one thread each.
-3. Compiling BERT-base: wall time and peak memory of bert-compile.
+   the compiled fp32 and binary (--quant=binary) models against PyTorch
+   fp32, one thread each, in alternating rounds.
+3. Compiling BERT-base: wall time, peak memory and object size of
+   bert-compile, fp32 and binary, beside the checkpoint's size.
 
 Timings are medians; machines here are noisy, so compare ratios. --quick uses
 2 encoder layers instead of 12 (ratios comparable, absolute times not).
 """
 import argparse
 import os
-import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -125,33 +127,59 @@ def torch_time(model_dir, seq, runs):
     return float(np.median(times))
 
 
+def compile_model(build, work, model, name, flags):
+    """bert-compile MODEL to NAME.o (+ NAME.h) with FLAGS and link the timing
+    driver against it; returns (driver, seconds, peak RSS in MiB, object MiB)."""
+    obj = os.path.join(work, name + ".o")
+    start = time.perf_counter()
+    # wait4 gives this compile's own peak RSS (RUSAGE_CHILDREN would be the
+    # largest of all children so far).
+    process = subprocess.Popen([os.path.join(build, "bin", "bert-compile"), model,
+                                "--emit=obj", "-o", obj] + flags)
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        sys.exit(f"bert-compile {' '.join(flags)} failed ({process.returncode})")
+    seconds = time.perf_counter() - start
+    peak = usage.ru_maxrss
+    include = os.path.join(work, name + "-include")
+    os.makedirs(include, exist_ok=True)
+    shutil.copy(os.path.join(work, name + ".h"), os.path.join(include, "model.h"))
+    exe = os.path.join(work, name + "_bench")
+    sh(["cc", "-O2", "-I", include, "-o", exe, os.path.join(HERE, "e2e_bench.c"), obj, "-lm"])
+    return exe, seconds, peak / 1024, os.path.getsize(obj) / 2**20
+
+
 def end_to_end(build, work, layers, runs):
     print(f"\n== BERT-base ({layers} layers, random weights), batch 1, seq 128, 1 thread")
     model = os.path.join(work, "bert-base")
     sh(["/usr/bin/python3", os.path.join(ROOT, "scripts", "make_checkpoint.py"), model,
         "--hidden", "768", "--heads", "12", "--layers", str(layers), "--intermediate", "3072",
         "--vocab", "30522", "--max-positions", "512", "--seed", "1"])
-    obj = os.path.join(work, "model.o")
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    start = time.perf_counter()
-    sh([os.path.join(build, "bin", "bert-compile"), model, "--emit=obj", "-o", obj])
-    compile_seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    exe = os.path.join(work, "e2e_bench")
-    sh(["cc", "-O2", "-I", work, "-o", exe, os.path.join(HERE, "e2e_bench.c"), obj, "-lm"])
+    fp32, fp32_seconds, fp32_peak, fp32_size = compile_model(build, work, model, "fp32", [])
+    binary, binary_seconds, binary_peak, binary_size = compile_model(
+        build, work, model, "binary", ["--quant=binary"])
+    checkpoint_size = os.path.getsize(os.path.join(model, "model.safetensors")) / 2**20
     # Alternating rounds, so that a slow spell of this shared machine hits
-    # both sides rather than one: the median of the rounds' medians.
-    ours_rounds, theirs_rounds = [], []
+    # every side rather than one: the median of the rounds' medians.
+    rounds = {"fp32": [], "binary": [], "torch": []}
     for _ in range(3):
-        ours_rounds.append(float(sh([exe, "128", str(runs)], env=bench_env(), capture=True)))
-        theirs_rounds.append(torch_time(model, 128, runs))
-    ours, theirs = float(np.median(ours_rounds)), float(np.median(theirs_rounds))
-    print(f"bert-compile: {compile_seconds:.1f} s, peak RSS {max(peak, before) / 1024:.0f} MiB")
-    rounds = lambda times: ", ".join(f"{t * 1e3:.1f}" for t in times)
-    print(f"bertc fp32:   {ours * 1e3:9.1f} ms (median of 3 rounds of {runs}: {rounds(ours_rounds)})")
-    print(f"PyTorch fp32: {theirs * 1e3:9.1f} ms (median of 3 rounds of {runs}: {rounds(theirs_rounds)};"
+        rounds["fp32"].append(float(sh([fp32, "128", str(runs)], env=bench_env(), capture=True)))
+        rounds["binary"].append(float(sh([binary, "128", str(runs)], env=bench_env(), capture=True)))
+        rounds["torch"].append(torch_time(model, 128, runs))
+    median = {side: float(np.median(times)) for side, times in rounds.items()}
+    shown = lambda side: ", ".join(f"{t * 1e3:.1f}" for t in rounds[side])
+    print(f"bert-compile fp32:   {fp32_seconds:.1f} s, peak RSS {fp32_peak:.0f} MiB, object {fp32_size:.0f} MiB")
+    print(f"bert-compile binary: {binary_seconds:.1f} s, peak RSS {binary_peak:.0f} MiB, object {binary_size:.0f} MiB"
+          f" (checkpoint {checkpoint_size:.0f} MiB)")
+    print(f"bertc fp32:   {median['fp32'] * 1e3:9.1f} ms (median of 3 rounds of {runs}: {shown('fp32')})")
+    print(f"bertc binary: {median['binary'] * 1e3:9.1f} ms (median of 3 rounds of {runs}: {shown('binary')})")
+    print(f"PyTorch fp32: {median['torch'] * 1e3:9.1f} ms (median of 3 rounds of {runs}: {shown('torch')};"
           f" torch {torch.__version__})")
-    print(f"ratio: {theirs / ours:.2f}x (PyTorch time / bertc time: above 1 means bertc is faster)")
+    print(f"ratio fp32:   {median['torch'] / median['fp32']:.2f}x PyTorch (PyTorch time / bertc time:"
+          " above 1 means bertc is faster)")
+    print(f"ratio binary: {median['fp32'] / median['binary']:.2f}x our fp32, "
+          f"{median['torch'] / median['binary']:.2f}x PyTorch fp32")
 
 
 def main():
