@@ -260,17 +260,75 @@ static void binarizeAttention(bert::AttentionOp op, bq::BoolRule rule) {
   op.erase();
 }
 
-/// The word-embedding table as alpha_t * sign(E_t - mean E_t), folded.
-static void binarizeWordEmbedding(bert::EmbeddingOp op) {
+/// The word-embedding table as alpha_t * sign(E_t - mean E_t), stored as
+/// one bit per entry (the centred sign, packed at compile time) and one f32
+/// alpha per token: 1/32 of the f32 table. The lookup unpacks the row of
+/// each (clamped) id: out[..., h] = alpha[id] * (bit h of row id ? 1 : -1).
+static LogicalResult binarizeWordEmbedding(bert::EmbeddingOp op) {
   std::string name = weightName(op.getTable());
   if (!StringRef(name).ends_with("embeddings.word_embeddings.weight"))
-    return;
+    return success();
   OpBuilder b(op);
-  Value table = bq::BinarizeOp::create(b, op.getLoc(), op.getTable(),
+  Location l = op.getLoc();
+  auto tableType = cast<RankedTensorType>(op.getTable().getType());
+  int64_t vocab = tableType.getDimSize(0), hidden = tableType.getDimSize(1);
+  Value alpha = rowMeanMagnitudes(b, l, op.getTable(), name);
+  if (!alpha)
+    return op.emitError("bert-binarize: cannot read the table ") << name;
+  Value signs = bq::BinarizeOp::create(b, l, op.getTable(),
                                        bq::BinarizeForm::Weight,
                                        bq::SignZeroPolicy::PlusOne,
                                        bq::SteWindow::Inclusive);
-  op.getTableMutable().assign(table);
+  Value bits = bq::PackBitsOp::create(
+      b, l,
+      RankedTensorType::get({vocab, packedWordCount(hidden)}, b.getI64Type()),
+      signs, bq::PackRule::Positive);
+  auto resultType = op.getType();
+  int64_t rank = resultType.getRank();
+  Value ids = op.getIds();
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, l, ids);
+  sizes.push_back(b.getIndexAttr(hidden));
+  Value init = tensor::EmptyOp::create(b, l, sizes, b.getF32Type());
+  AffineMap idsMap = AffineMap::getMultiDimIdentityMap(rank, b.getContext())
+                         .getMajorSubMap(rank - 1);
+  auto lookup = linalg::GenericOp::create(
+      b, l, TypeRange{init.getType()}, ValueRange{ids}, ValueRange{init},
+      ArrayRef<AffineMap>{idsMap, b.getMultiDimIdentityMap(rank)},
+      SmallVector<IT>(rank, IT::parallel),
+      [&](OpBuilder &ib, Location il, ValueRange args) {
+        auto index = [&](int64_t v) -> Value {
+          return arith::ConstantIndexOp::create(ib, il, v);
+        };
+        // Ids are checked at the entry point; the clamp keeps reads in
+        // bounds for callers that bypass it, as bert.embedding does.
+        Value id = arith::IndexCastOp::create(ib, il, ib.getIndexType(), args[0]);
+        Value row = arith::MinSIOp::create(
+            ib, il, arith::MaxSIOp::create(ib, il, id, index(0)),
+            index(vocab - 1));
+        Value column = linalg::IndexOp::create(ib, il, rank - 1);
+        Value wordIndex = arith::DivUIOp::create(ib, il, column, index(64));
+        Value word = tensor::ExtractOp::create(ib, il, bits,
+                                               ValueRange{row, wordIndex});
+        Value position = arith::IndexCastOp::create(
+            ib, il, ib.getI64Type(),
+            arith::RemUIOp::create(ib, il, column, index(64)));
+        Value bit = arith::AndIOp::create(
+            ib, il, arith::ShRUIOp::create(ib, il, word, position),
+            arith::ConstantOp::create(ib, il, ib.getI64IntegerAttr(1)));
+        Value set = arith::CmpIOp::create(
+            ib, il, arith::CmpIPredicate::ne, bit,
+            arith::ConstantOp::create(ib, il, ib.getI64IntegerAttr(0)));
+        Value scale = tensor::ExtractOp::create(ib, il, alpha, ValueRange{row});
+        Value negative = arith::NegFOp::create(ib, il, scale);
+        linalg::YieldOp::create(
+            ib, il, ValueRange{arith::SelectOp::create(ib, il, set, scale, negative)});
+      });
+  Value result = lookup.getResult(0);
+  if (result.getType() != resultType)
+    result = tensor::CastOp::create(b, l, resultType, result);
+  op.replaceAllUsesWith(result);
+  op.erase();
+  return success();
 }
 
 struct BinarizePass : bertc::impl::BinarizePassBase<BinarizePass> {
@@ -294,8 +352,8 @@ struct BinarizePass : bertc::impl::BinarizePassBase<BinarizePass> {
           return signalPassFailure();
       } else if (auto attention = dyn_cast<bert::AttentionOp>(op)) {
         binarizeAttention(attention, *rule);
-      } else {
-        binarizeWordEmbedding(cast<bert::EmbeddingOp>(op));
+      } else if (failed(binarizeWordEmbedding(cast<bert::EmbeddingOp>(op)))) {
+        return signalPassFailure();
       }
     }
   }

@@ -64,11 +64,19 @@ func.func @attention(%q: tensor<?x?x96xf32>, %k: tensor<?x?x96xf32>, %v: tensor<
 
 // -----
 
-// Only the word embedding is binarized (alpha_t sign(E_t - mean E_t),
-// folded at compile time); position embeddings stay f32.
+// Only the word embedding is binarized: one bit per entry (the centred
+// sign, packed at compile time) and alpha per token; the lookup unpacks the
+// row of each clamped id. Position embeddings stay f32.
 // CHECK-LABEL: func.func @embeddings
-// CHECK: %[[WORDS:.*]] = bq.binarize %{{.*}} form<weight> zero<plus_one> : tensor<4x2xf32>
-// CHECK: bert.embedding %[[WORDS]]
+// CHECK: %[[ALPHA:.*]] = arith.constant dense_resource<bert.embeddings.word_embeddings.weight.alpha> : tensor<4xf32>
+// CHECK: %[[SIGNS:.*]] = bq.binarize %{{.*}} form<weight> zero<plus_one> : tensor<4x2xf32>
+// CHECK: %[[BITS:.*]] = bq.pack_bits %[[SIGNS]] : tensor<4x2xf32> -> tensor<4x1xi64>
+// CHECK: linalg.generic {{.*}} ins(%arg0 : tensor<?x?xi32>) outs(%{{.*}} : tensor<?x?x2xf32>)
+// CHECK: arith.minsi
+// CHECK: tensor.extract %[[BITS]]
+// CHECK: arith.shrui
+// CHECK: tensor.extract %[[ALPHA]]
+// CHECK: arith.select
 // CHECK-NOT: bq.binarize
 // CHECK: bert.embedding %{{.*}}, %arg1
 func.func @embeddings(%ids: tensor<?x?xi32>, %pos: tensor<?x?xi32>) -> (tensor<?x?x2xf32>, tensor<?x?x2xf32>) {

@@ -24,7 +24,9 @@ def BinarizePass : Pass<"bert-binarize", "::mlir::ModuleOp"> {
       `bq.xnor_matmul` over d bits, and the context `B_A sign(V)` through
       `bq.bitwise_affine_matmul` over the keys: exact integers, no softmax.
     * The word-embedding table becomes `alpha_t * sign(E_t - mean E_t)` per
-      token (`bq.binarize form<weight>`, folded at compile time).
+      token, stored as one bit per entry (`bq.binarize form<weight>` +
+      `bq.pack_bits`, folded at compile time) and one f32 alpha per token;
+      the lookup unpacks the rows it reads.
     * LayerNorm, residuals, GELU, biases, position and token-type
       embeddings, the pooler's tanh and the classifier stay f32.
 
