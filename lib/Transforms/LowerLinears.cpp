@@ -37,6 +37,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/SymbolTable.h"
 
 namespace bertc {
@@ -63,6 +64,10 @@ struct Gemm {
   /// An XOR-popcount product of packed bits (tag `bertc.xnor_linear`,
   /// i64 words): out[m, n] += popcount(x[m, k] XOR w[k, n]).
   bool binary = false;
+  /// out was only zero-filled before the product: the kernel overwrites it
+  /// and the fill is dropped (for the counts of packed products, megabytes
+  /// of memset per layer).
+  bool overwrite = false;
   /// w is panel-major [N / P, K, P] (P = kTailColumns vectors) rather than
   /// [K, N]: each panel contiguous, so its rows do not alias in L1 when N
   /// is a multiple of 1024 (rows 4 KiB apart map to the same cache sets).
@@ -176,6 +181,7 @@ static void emitTile(OpBuilder &b, Location l, const Gemm &gemm, Value row,
     operands.elementType = b.getI64Type();
     operands.combine = xorPopcountAdd;
   }
+  operands.overwrite = gemm.overwrite;
   bertc::kernels::emitRegisterTile(b, l, operands, row, rows, col, columns,
                                    lanes);
 }
@@ -230,7 +236,8 @@ static func::FuncOp getOrCreateKernel(ModuleOp module, const Gemm &gemm,
                                       unsigned lanes, unsigned rowsPerBlock) {
   std::string name = std::string(gemm.binary ? "bertc_xnor_" : "bertc_gemm_") +
                      std::to_string(gemm.k) + "x" +
-                     std::to_string(gemm.n) + (gemm.panels ? "_panels" : "");
+                     std::to_string(gemm.n) + (gemm.panels ? "_panels" : "") +
+                     (gemm.overwrite ? "_overwrite" : "");
   if (auto existing = module.lookupSymbol<func::FuncOp>(name))
     return existing;
   OpBuilder builder = OpBuilder::atBlockEnd(module.getBody());
@@ -243,19 +250,42 @@ static func::FuncOp getOrCreateKernel(ModuleOp module, const Gemm &gemm,
   builder.setInsertionPointToStart(body);
   Gemm arguments{body->getArgument(0), body->getArgument(1),
                  body->getArgument(2), gemm.k, gemm.n, gemm.binary,
-                 gemm.panels};
+                 gemm.overwrite, gemm.panels};
   emitKernelBody(builder, loc, arguments, lanes, rowsPerBlock);
   func::ReturnOp::create(builder, loc);
   return kernel;
 }
 
+/// The linalg.fill of 0 into `op`'s output that immediately precedes it, if
+/// any: then nothing reads the output between the fill and the product.
+static linalg::FillOp zeroFillJustBefore(linalg::GenericOp op) {
+  auto fill = dyn_cast_or_null<linalg::FillOp>(op->getPrevNode());
+  if (!fill || !fill.hasPureBufferSemantics() ||
+      fill.getDpsInits()[0] != op.getDpsInits()[0])
+    return {};
+  Attribute value;
+  if (!matchPattern(fill.getInputs()[0], m_Constant(&value)))
+    return {};
+  if (auto integer = dyn_cast<IntegerAttr>(value))
+    return integer.getValue().isZero() ? fill : linalg::FillOp();
+  if (auto real = dyn_cast<FloatAttr>(value))
+    return real.getValue().isPosZero() ? fill : linalg::FillOp();
+  return {};
+}
+
 /// Replaces `op` by a call of its shape's kernel; false if it does not match.
 static bool lowerProduct(ModuleOp module, linalg::GenericOp op, unsigned lanes,
                          unsigned rowsPerBlock) {
+  // Looked up first: matchGemm inserts views right before op.
+  linalg::FillOp zeroFill = zeroFillJustBefore(op);
   OpBuilder builder(op);
   std::optional<Gemm> gemm = matchGemm(op, builder, lanes);
   if (!gemm)
     return false;
+  if (linalg::FillOp fill = zeroFill) {
+    gemm->overwrite = true;
+    fill.erase();
+  }
   func::FuncOp kernel = getOrCreateKernel(module, *gemm, lanes, rowsPerBlock);
   func::CallOp::create(builder, op.getLoc(), kernel,
                        ValueRange{gemm->x, gemm->w, gemm->out});

@@ -71,11 +71,17 @@ void bertc::kernels::emitRegisterTile(OpBuilder &b, Location l,
   auto isLast = [&](unsigned c) { return c + 1 == columns; };
 
   SmallVector<Value> accumulators;
+  Value zero;
+  if (operands.overwrite)
+    zero = arith::ConstantOp::create(b, l, access.type,
+                                     b.getZeroAttr(access.type));
   for (unsigned r = 0; r < rows; ++r)
     for (unsigned c = 0; c < columns; ++c)
-      accumulators.push_back(access.load(b, l, operands.out,
-                                         {rowIndex[r], colIndex[c]},
-                                         isLast(c)));
+      accumulators.push_back(
+          operands.overwrite
+              ? zero
+              : access.load(b, l, operands.out, {rowIndex[r], colIndex[c]},
+                            isLast(c)));
 
   auto reduction = scf::ForOp::create(
       b, l, arith::ConstantIndexOp::create(b, l, 0), operands.reduction,

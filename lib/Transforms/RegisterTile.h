@@ -40,6 +40,9 @@ struct ProductOperands {
   /// XOR-popcount products on packed bits).
   mlir::Type elementType;
   CombineFn combine = fusedMultiplyAdd;
+  /// The accumulators start at 0 and overwrite out instead of adding to
+  /// it: out needs no zero fill first.
+  bool overwrite = false;
 };
 
 /// Emits the tile of `rows` rows from `row` and `columns` vectors of `lanes`

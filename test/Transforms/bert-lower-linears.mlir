@@ -125,3 +125,52 @@ func.func @packed(%x: memref<?x2xf32>, %o: memref<?x64xf32>) {
   }
   return
 }
+
+// -----
+
+#xw = affine_map<(d0, d1, d2) -> (d0, d2)>
+#ww = affine_map<(d0, d1, d2) -> (d2, d1)>
+#ow = affine_map<(d0, d1, d2) -> (d0, d1)>
+
+// An XNOR-popcount product on packed words (tag bertc.xnor_linear): the
+// same tiles on i64 lanes (vector-width / 2) with acc += popcount(x XOR w).
+// The zero fill right before it is dropped and the kernel starts from 0,
+// overwriting the counts; the same product without that fill accumulates.
+// CHECK-LABEL: func.func @xnor
+// CHECK-NOT: linalg.fill
+// CHECK: call @bertc_xnor_2x64_overwrite(
+// CHECK: linalg.fill
+// CHECK: call @bertc_xnor_2x64(
+// CHECK-LABEL: func.func private @bertc_xnor_2x64_overwrite
+// CHECK: arith.constant dense<0> : vector<4xi64>
+// CHECK: scf.for {{.*}} -> (vector<4xi64>, vector<4xi64>, vector<4xi64>, vector<4xi64>, vector<4xi64>, vector<4xi64>, vector<4xi64>, vector<4xi64>)
+// CHECK: arith.xori %{{.*}} : vector<4xi64>
+// CHECK: math.ctpop %{{.*}} : vector<4xi64>
+// CHECK: arith.addi %{{.*}} : vector<4xi64>
+// CHECK-LABEL: func.func private @bertc_xnor_2x64(
+// CHECK: vector.load %arg2
+// WIDE-LABEL: func.func private @bertc_xnor_2x64_overwrite
+// WIDE: math.ctpop %{{.*}} : vector<8xi64>
+func.func @xnor(%x: memref<?x2xi64>, %w: memref<2x64xi64>, %o: memref<?x64xi64>, %p: memref<?x64xi64>) {
+  %zero = arith.constant 0 : i64
+  linalg.fill ins(%zero : i64) outs(%o : memref<?x64xi64>)
+  linalg.generic {indexing_maps = [#xw, #ww, #ow], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w : memref<?x2xi64>, memref<2x64xi64>) outs(%o : memref<?x64xi64>) attrs = {bertc.xnor_linear} {
+  ^bb0(%a: i64, %b: i64, %c: i64):
+    %d = arith.xori %a, %b : i64
+    %n = math.ctpop %d : i64
+    %s = arith.addi %c, %n : i64
+    linalg.yield %s : i64
+  }
+  linalg.fill ins(%zero : i64) outs(%p : memref<?x64xi64>)
+  %one = arith.constant 1 : index
+  linalg.generic {indexing_maps = [#xw, #ww, #ow], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w : memref<?x2xi64>, memref<2x64xi64>) outs(%p : memref<?x64xi64>) attrs = {bertc.xnor_linear} {
+  ^bb0(%a: i64, %b: i64, %c: i64):
+    %d = arith.xori %a, %b : i64
+    %n = math.ctpop %d : i64
+    %s = arith.addi %c, %n : i64
+    linalg.yield %s : i64
+  }
+  return
+}

@@ -23,6 +23,7 @@
 #include "dialects/BQ/IR/BQ.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -259,8 +260,15 @@ static Value buildPackedReduction(
   auto rhsRank = cast<RankedTensorType>(rhs.getType()).getRank();
   sizes.push_back(
       tensor::getMixedSize(b, l, rhs, rhsTransposed ? rhsRank - 1 : rhsRank - 2));
-  Value init =
-      zeroFilled(b, l, tensor::EmptyOp::create(b, l, sizes, b.getI64Type()));
+  // A fresh allocation (not a tensor.empty, which cse would share between
+  // products), zero-filled right before the product: bert-lower-linears
+  // then drops the fill and lets its kernel overwrite the counts.
+  SmallVector<Value> dynamicSizes;
+  for (OpFoldResult size : sizes)
+    if (auto value = dyn_cast<Value>(size))
+      dynamicSizes.push_back(value);
+  Value init = zeroFilled(
+      b, l, bufferization::AllocTensorOp::create(b, l, countType, dynamicSizes));
   PackedMatmulMaps layout = packedMatmulMaps(b.getContext(), result.getRank(),
                                              rhsRank, rhsTransposed);
   return linalg::GenericOp::create(
