@@ -118,6 +118,31 @@ static Value rowMeanMagnitudes(OpBuilder &b, Location l, Value weight,
   return arith::ConstantOp::create(b, l, alphaType, cast<TypedAttr>(attr));
 }
 
+/// A constant [N, K] weight (or table) as BiBERT stores it: alpha_o =
+/// mean |W_o| (a new f32 blob) and the centred sign sign(W_o - mean W_o)
+/// as [N, ceil(K / 64)] words, which canonicalize folds at compile time.
+struct PackedSigns {
+  Value alpha, bits;
+};
+
+static FailureOr<PackedSigns> packCentredSigns(OpBuilder &b, Location l,
+                                               Operation *user, Value weight,
+                                               StringRef name) {
+  auto type = cast<RankedTensorType>(weight.getType());
+  Value alpha = rowMeanMagnitudes(b, l, weight, name);
+  if (!alpha)
+    return user->emitError("bert-binarize: cannot read the constant ") << name;
+  Value signs = bq::BinarizeOp::create(b, l, weight, bq::BinarizeForm::Weight,
+                                       bq::SignZeroPolicy::PlusOne,
+                                       bq::SteWindow::Inclusive);
+  auto bitsType = RankedTensorType::get(
+      {type.getDimSize(0), packedWordCount(type.getDimSize(1))},
+      b.getI64Type());
+  Value bits =
+      bq::PackBitsOp::create(b, l, bitsType, signs, bq::PackRule::Positive);
+  return PackedSigns{alpha, bits};
+}
+
 /// y = alpha * (sign(x) . sign(Wc)) + b on packed bits.
 static LogicalResult binarizeLinear(bert::LinearOp op) {
   std::string name = weightName(op.getWeight());
@@ -127,29 +152,21 @@ static LogicalResult binarizeLinear(bert::LinearOp op) {
   Location l = op.getLoc();
   auto weightType = cast<RankedTensorType>(op.getWeight().getType());
   int64_t n = weightType.getDimSize(0), k = weightType.getDimSize(1);
-  Value alpha = rowMeanMagnitudes(b, l, op.getWeight(), name);
-  if (!alpha)
-    return op.emitError("bert-binarize: cannot read the weight ") << name;
-  // The centred sign, folded and packed at compile time (canonicalize).
-  Value signs = bq::BinarizeOp::create(b, l, op.getWeight(),
-                                       bq::BinarizeForm::Weight,
-                                       bq::SignZeroPolicy::PlusOne,
-                                       bq::SteWindow::Inclusive);
-  auto packedWeightType =
-      RankedTensorType::get({n, packedWordCount(k)}, b.getI64Type());
-  Value packedWeight = bq::PackBitsOp::create(b, l, packedWeightType, signs,
-                                              bq::PackRule::Positive);
+  FailureOr<PackedSigns> weight =
+      packCentredSigns(b, l, op, op.getWeight(), name);
+  if (failed(weight))
+    return failure();
   Value packedInput = packSigns(b, l, op.getInput());
   auto outType = cast<RankedTensorType>(op.getType());
   auto dotType = RankedTensorType::get(outType.getShape(), b.getI32Type());
   Value dots = bq::XnorMatmulOp::create(b, l, dotType, packedInput,
-                                        packedWeight, b.getI64IntegerAttr(k));
+                                        weight->bits, b.getI64IntegerAttr(k));
   Value bias = op.getBias();
   if (!bias)
     bias = arith::ConstantOp::create(
         b, l, DenseElementsAttr::get(RankedTensorType::get({n}, b.getF32Type()),
                                      b.getF32FloatAttr(0)));
-  op.replaceAllUsesWith(buildDotEpilogue(b, l, dots, alpha, bias));
+  op.replaceAllUsesWith(buildDotEpilogue(b, l, dots, weight->alpha, bias));
   op.erase();
   return success();
 }
@@ -194,39 +211,8 @@ static void binarizeAttention(bert::AttentionOp op, bq::BoolRule rule) {
   Value dots = bq::XnorMatmulOp::create(b, l, scoreType, q, k,
                                         b.getI64IntegerAttr(d));
   // A = dot / sqrt(d) + (1 - mask[b, j]) * -10000, then B_A = bool(A).
-  MLIRContext *context = b.getContext();
-  AffineExpr bb, h, i, j;
-  bindDims(context, bb, h, i, j);
-  AffineMap full = AffineMap::get(4, 0, {bb, h, i, j}, context);
-  SmallVector<Value> inputs = {dots};
-  SmallVector<AffineMap> maps = {full};
-  if (Value mask = op.getMask()) {
-    inputs.push_back(mask);
-    maps.push_back(AffineMap::get(4, 0, {bb, j}, context));
-  }
-  maps.push_back(full);
-  Value init = buildEmptyLike(b, l, dots, b.getF32Type());
-  float root = static_cast<float>(std::sqrt(double(d)));
-  bool masked = inputs.size() == 2;
-  Value scores =
-      linalg::GenericOp::create(
-          b, l, TypeRange{init.getType()}, inputs, ValueRange{init}, maps,
-          SmallVector<IT>(4, IT::parallel),
-          [&](OpBuilder &ib, Location il, ValueRange args) {
-            Value value =
-                arith::SIToFPOp::create(ib, il, ib.getF32Type(), args[0]);
-            value = arith::DivFOp::create(ib, il, value, buildF32(ib, il, root));
-            if (masked) {
-              Value unmasked = arith::SubFOp::create(
-                  ib, il, buildF32(ib, il, 1.0f), args[1]);
-              value = arith::AddFOp::create(
-                  ib, il, value,
-                  arith::MulFOp::create(ib, il, unmasked,
-                                        buildF32(ib, il, -10000.0f)));
-            }
-            linalg::YieldOp::create(ib, il, ValueRange{value});
-          })
-          .getResult(0);
+  Value scores = buildScaledMaskedScores(
+      b, l, dots, op.getMask(), static_cast<float>(std::sqrt(double(d))));
   Value attention = bq::BoolOp::create(b, l, scores, rule, bq::SteWindow::Strict);
   // context = B_A sign(V): BAMM over the keys, V packed along them.
   Value packedAttention = bq::PackBitsOp::create(
@@ -272,17 +258,10 @@ static LogicalResult binarizeWordEmbedding(bert::EmbeddingOp op) {
   Location l = op.getLoc();
   auto tableType = cast<RankedTensorType>(op.getTable().getType());
   int64_t vocab = tableType.getDimSize(0), hidden = tableType.getDimSize(1);
-  Value alpha = rowMeanMagnitudes(b, l, op.getTable(), name);
-  if (!alpha)
-    return op.emitError("bert-binarize: cannot read the table ") << name;
-  Value signs = bq::BinarizeOp::create(b, l, op.getTable(),
-                                       bq::BinarizeForm::Weight,
-                                       bq::SignZeroPolicy::PlusOne,
-                                       bq::SteWindow::Inclusive);
-  Value bits = bq::PackBitsOp::create(
-      b, l,
-      RankedTensorType::get({vocab, packedWordCount(hidden)}, b.getI64Type()),
-      signs, bq::PackRule::Positive);
+  FailureOr<PackedSigns> table = packCentredSigns(b, l, op, op.getTable(), name);
+  if (failed(table))
+    return failure();
+  Value alpha = table->alpha, bits = table->bits;
   auto resultType = op.getType();
   int64_t rank = resultType.getRank();
   Value ids = op.getIds();

@@ -132,3 +132,39 @@ Value bertc::buildLastAxisSizeF32(OpBuilder &builder, Location loc,
       arith::IndexCastUIOp::create(builder, loc, builder.getI64Type(), size);
   return arith::UIToFPOp::create(builder, loc, builder.getF32Type(), asInteger);
 }
+
+Value bertc::buildScaledMaskedScores(OpBuilder &builder, Location loc,
+                                     Value scores, Value mask, float root) {
+  MLIRContext *context = builder.getContext();
+  AffineExpr b, h, i, j;
+  bindDims(context, b, h, i, j);
+  AffineMap full = AffineMap::get(4, 0, {b, h, i, j}, context);
+  SmallVector<Value> inputs = {scores};
+  SmallVector<AffineMap> maps = {full};
+  if (mask) {
+    inputs.push_back(mask);
+    maps.push_back(AffineMap::get(4, 0, {b, j}, context));
+  }
+  maps.push_back(full);
+  Value init = buildEmptyLike(builder, loc, scores, builder.getF32Type());
+  return linalg::GenericOp::create(
+             builder, loc, TypeRange{init.getType()}, inputs, ValueRange{init},
+             maps,
+             SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
+             [&](OpBuilder &ob, Location l, ValueRange args) {
+               Value score = args[0];
+               if (isa<IntegerType>(score.getType()))
+                 score = arith::SIToFPOp::create(ob, l, ob.getF32Type(), score);
+               Value scaled =
+                   arith::DivFOp::create(ob, l, score, buildF32(ob, l, root));
+               if (mask) {
+                 Value unmasked = arith::SubFOp::create(
+                     ob, l, buildF32(ob, l, 1.0f), args[1]);
+                 Value penalty = arith::MulFOp::create(
+                     ob, l, unmasked, buildF32(ob, l, -10000.0f));
+                 scaled = arith::AddFOp::create(ob, l, scaled, penalty);
+               }
+               linalg::YieldOp::create(ob, l, ValueRange{scaled});
+             })
+      .getResult(0);
+}

@@ -69,6 +69,14 @@ mlir::Value buildContraction(mlir::OpBuilder &builder, mlir::Location loc,
                              llvm::ArrayRef<mlir::AffineMap> maps,
                              llvm::ArrayRef<mlir::utils::IteratorType> iterators);
 
+/// Attention scores [B, heads, L, L] as BERT feeds them to softmax (or
+/// BiBERT to bool): s / root + (1 - mask[b, j]) * -10000, in f32; integer
+/// scores (BiBERT's XNOR dots) are converted first. `mask` [B, L] may be
+/// null (no key masked).
+mlir::Value buildScaledMaskedScores(mlir::OpBuilder &builder,
+                                    mlir::Location loc, mlir::Value scores,
+                                    mlir::Value mask, float root);
+
 /// An f32 constant.
 mlir::Value buildF32(mlir::OpBuilder &builder, mlir::Location loc, float value);
 

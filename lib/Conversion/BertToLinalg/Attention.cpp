@@ -92,8 +92,10 @@ struct AttentionLowering : OpConversionPattern<bert::AttentionOp> {
          AffineMap::get(5, 0, {b, h, i, j}, context)},
         contractionIterators);
     scores.getDefiningOp()->setAttr(kHeadProductTag, rewriter.getUnitAttr());
-    scores = scaleAndMask(rewriter, loc, scores, adaptor.getMask(),
-                          static_cast<float>(std::sqrt(double(headSize))));
+    // s / sqrt(d) + (1 - mask[b, j]) * -10000, as BERT's extended mask.
+    scores = buildScaledMaskedScores(
+        rewriter, loc, scores, adaptor.getMask(),
+        static_cast<float>(std::sqrt(double(headSize))));
     Value probabilities = bert_to_linalg::buildSoftmax(rewriter, loc, scores);
 
     // context[b, i, h, e] = sum_j p[b, h, i, j] v[b, j, h, e], iterated as
@@ -119,40 +121,6 @@ struct AttentionLowering : OpConversionPattern<bert::AttentionOp> {
       merged = tensor::CastOp::create(rewriter, loc, type, merged);
     rewriter.replaceOp(op, merged);
     return success();
-  }
-
-  /// s / sqrt(d) + (1 - mask[b, j]) * -10000, as BERT's extended mask.
-  static Value scaleAndMask(OpBuilder &builder, Location loc, Value scores,
-                            Value mask, float root) {
-    MLIRContext *context = builder.getContext();
-    AffineExpr b, h, i, j;
-    bindDims(context, b, h, i, j);
-    AffineMap full = AffineMap::get(4, 0, {b, h, i, j}, context);
-    SmallVector<Value> inputs = {scores};
-    SmallVector<AffineMap> maps = {full};
-    if (mask) {
-      inputs.push_back(mask);
-      maps.push_back(AffineMap::get(4, 0, {b, j}, context));
-    }
-    maps.push_back(full);
-    Value init = buildEmptyLike(builder, loc, scores, builder.getF32Type());
-    return linalg::GenericOp::create(
-               builder, loc, TypeRange{scores.getType()}, inputs,
-               ValueRange{init}, maps,
-               SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
-               [&](OpBuilder &ob, Location l, ValueRange args) {
-                 Value scaled =
-                     arith::DivFOp::create(ob, l, args[0], buildF32(ob, l, root));
-                 if (mask) {
-                   Value unmasked = arith::SubFOp::create(
-                       ob, l, buildF32(ob, l, 1.0f), args[1]);
-                   Value penalty = arith::MulFOp::create(
-                       ob, l, unmasked, buildF32(ob, l, -10000.0f));
-                   scaled = arith::AddFOp::create(ob, l, scaled, penalty);
-                 }
-                 linalg::YieldOp::create(ob, l, ValueRange{scaled});
-               })
-        .getResult(0);
   }
 };
 
