@@ -9,6 +9,7 @@
 #include "bertc/Driver/Driver.h"
 
 #include "bertc/Driver/CHeader.h"
+#include "bertc/Driver/Report.h"
 #include "bertc/InitAll.h"
 #include "bertc/Pipelines/Pipelines.h"
 #include "bertc/Target/Target.h"
@@ -289,6 +290,8 @@ Error bertc::driver::compile(const Options &options) {
   if (failed(verify(**module)))
     return driverError(options.input + ": the module does not verify");
   clock.lap("import");
+  if (options.reportSequence > 0)
+    printReport(**module, options.quant, options.reportSequence, llvm::outs());
 
   if (options.emit == Emit::Mlir)
     return writeAtomically(options.output, [&](llvm::raw_pwrite_stream &out) {

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "bertc/Quantization/Passes.h"
+#include "bertc/Quantization/Binarize.h"
 
 #include "bertc/Support/QuantMath.h"
 #include "bertc/Utils/ConstantData.h"
@@ -32,24 +33,19 @@ namespace bertc {
 using namespace mlir;
 using namespace bertc;
 
+bool bertc::quantization::binarizesLinear(StringRef name) {
+  bool classifier =
+      name.starts_with("classifier.") || name.contains(".classifier.");
+  return !name.empty() && !classifier;
+}
+
+bool bertc::quantization::binarizesEmbedding(StringRef name) {
+  return name.ends_with("embeddings.word_embeddings.weight");
+}
+
 namespace {
 
 using IT = utils::IteratorType;
-
-/// The checkpoint name of a constant weight (its dense_resource key), or "".
-static std::string weightName(Value weight) {
-  Attribute value;
-  if (!matchPattern(weight, m_Constant(&value)))
-    return "";
-  if (auto resource = dyn_cast<DenseResourceElementsAttr>(value))
-    return resource.getRawHandle().getKey().str();
-  return "";
-}
-
-/// The classifier stays f32 (official code; SEMANTICS.md 2.1).
-static bool isClassifier(StringRef name) {
-  return name.starts_with("classifier.") || name.contains(".classifier.");
-}
 
 /// [..., K] f32 packed into ceil(K / 64) words, sign(0) as +1.
 static Value packSigns(OpBuilder &b, Location l, Value x) {
@@ -145,9 +141,9 @@ static FailureOr<PackedSigns> packCentredSigns(OpBuilder &b, Location l,
 
 /// y = alpha * (sign(x) . sign(Wc)) + b on packed bits.
 static LogicalResult binarizeLinear(bert::LinearOp op) {
-  std::string name = weightName(op.getWeight());
-  if (name.empty() || isClassifier(name))
-    return success(); // not a checkpoint weight, or stays f32
+  std::string name = constantName(op.getWeight());
+  if (!quantization::binarizesLinear(name))
+    return success(); // not a checkpoint weight, or the f32 classifier
   OpBuilder b(op);
   Location l = op.getLoc();
   auto weightType = cast<RankedTensorType>(op.getWeight().getType());
@@ -251,8 +247,8 @@ static void binarizeAttention(bert::AttentionOp op, bq::BoolRule rule) {
 /// alpha per token: 1/32 of the f32 table. The lookup unpacks the row of
 /// each (clamped) id: out[..., h] = alpha[id] * (bit h of row id ? 1 : -1).
 static LogicalResult binarizeWordEmbedding(bert::EmbeddingOp op) {
-  std::string name = weightName(op.getTable());
-  if (!StringRef(name).ends_with("embeddings.word_embeddings.weight"))
+  std::string name = constantName(op.getTable());
+  if (!quantization::binarizesEmbedding(name))
     return success();
   OpBuilder b(op);
   Location l = op.getLoc();

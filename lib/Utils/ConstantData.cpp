@@ -3,6 +3,7 @@
 #include "bertc/Utils/ConstantData.h"
 
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Matchers.h"
 
 using namespace mlir;
 
@@ -25,4 +26,13 @@ DenseF32ResourceElementsAttr bertc::makeF32Resource(ShapedType type,
                                                     ArrayRef<float> values) {
   return DenseF32ResourceElementsAttr::get(
       type, name, HeapAsmResourceBlob::allocateAndCopyInferAlign<float>(values));
+}
+
+std::string bertc::constantName(Value value) {
+  Attribute attr;
+  if (!value || !matchPattern(value, m_Constant(&attr)))
+    return "";
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr))
+    return resource.getRawHandle().getKey().str();
+  return "";
 }

@@ -60,6 +60,13 @@ static cl::opt<std::string> boolRule(
     cl::desc("Bi-Attention's bool with --quant=binary: gt (1{x > 0}, the "
              "official code) or ge (1{x >= 0}, the paper)"));
 
+static cl::opt<bool> report(
+    "report", cl::cat(category),
+    cl::desc("Print each weight tensor's parameters, bits, bytes and MACs, "
+             "and the size and FLOPs totals against f32"));
+static cl::opt<unsigned> reportSequence(
+    "report-sequence", cl::init(128), cl::cat(category),
+    cl::desc("Tokens per sequence for --report's operation counts"));
 static cl::opt<bool>
     timePhases("time-phases", cl::cat(category),
                cl::desc("Print the wall time of each step to stderr"));
@@ -80,6 +87,7 @@ int main(int argc, char **argv) {
   options.timePhases = timePhases;
   options.quant = quant;
   options.boolRule = boolRule;
+  options.reportSequence = report ? int64_t(reportSequence) : 0;
   if (boolRule != "gt" && boolRule != "ge") {
     errs() << "bert-compile: error: --bool-rule must be gt or ge, not '"
            << boolRule << "'\n";

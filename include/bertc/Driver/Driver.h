@@ -27,6 +27,9 @@ struct Options {
   Quant quant = Quant::None;
   /// Bi-Attention's bool with --quant=binary: "gt" (code) or "ge" (paper).
   std::string boolRule = "gt";
+  /// Print the per-tensor size and operation table (driver/Report.h) for
+  /// this many tokens before compiling; 0: no report.
+  int64_t reportSequence = 0;
 };
 
 /// Runs the whole compile; errors name the offending file.

@@ -12,7 +12,10 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
 
+#include "mlir/IR/Value.h"
+
 #include <optional>
+#include <string>
 
 namespace bertc {
 
@@ -25,6 +28,11 @@ std::optional<llvm::SmallVector<float>> getF32Values(mlir::Attribute attr);
 mlir::DenseF32ResourceElementsAttr makeF32Resource(mlir::ShapedType type,
                                                    llvm::StringRef name,
                                                    llvm::ArrayRef<float> values);
+
+/// The checkpoint name of a constant (the key of its dense_resource blob,
+/// e.g. "bert.encoder.layer.0.attention.self.query.weight"), or "" when the
+/// value is not a constant blob.
+std::string constantName(mlir::Value value);
 
 } // namespace bertc
 
