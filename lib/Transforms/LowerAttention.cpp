@@ -27,6 +27,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -48,7 +49,23 @@ constexpr llvm::StringLiteral kTag = "bertc.head_product";
 struct HeadProduct {
   linalg::GenericOp op;
   SmallVector<unsigned, 2> batchLoops;
+  /// "" for f32 multiply-accumulate; "xnor" (acc += popcount(x XOR w)) or
+  /// "bamm" (acc += 2 popcount(x AND w) - popcount(x)) on i64 words.
+  std::string packed;
 };
+
+/// The reduction step of a packed product, on vectors of i64 words.
+static Value packedStep(StringRef kind, OpBuilder &b, Location l, Value x,
+                        Value w, Value acc) {
+  if (kind == "xnor")
+    return arith::AddIOp::create(
+        b, l, acc, math::CtPopOp::create(b, l, arith::XOrIOp::create(b, l, x, w)));
+  Value both = math::CtPopOp::create(b, l, arith::AndIOp::create(b, l, x, w));
+  Value ones = math::CtPopOp::create(b, l, x);
+  Value term = arith::SubIOp::create(b, l, arith::AddIOp::create(b, l, both, both),
+                                     ones);
+  return arith::AddIOp::create(b, l, acc, term);
+}
 
 /// The loop dimensions (in result order) of a projected-permutation map.
 static SmallVector<unsigned> loopsOf(AffineMap map) {
@@ -73,14 +90,20 @@ static bool holdsMatrix(ArrayRef<unsigned> loops,
 
 /// The product's structure if it is one the kernel computes.
 static std::optional<HeadProduct> matchHeadProduct(linalg::GenericOp op) {
+  auto packedAttr = op->getAttrOfType<StringAttr>("bertc.packed");
+  std::string packed = packedAttr ? packedAttr.getValue().str() : "";
+  if (!packed.empty() && packed != "xnor" && packed != "bamm")
+    return std::nullopt;
   if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
       op.getNumDpsInits() != 1 || op.getNumLoops() != 5 ||
       op.getNumReductionLoops() != 1 ||
-      !linalg::isaContractionOpInterface(op))
+      (packed.empty() && !linalg::isaContractionOpInterface(op)))
     return std::nullopt;
+  Type element = packed.empty() ? Type(Float32Type::get(op.getContext()))
+                                : Type(IntegerType::get(op.getContext(), 64));
   for (OpOperand &operand : op->getOpOperands()) {
     auto type = dyn_cast<MemRefType>(operand.get().getType());
-    if (!type || type.getRank() != 4 || !type.getElementType().isF32() ||
+    if (!type || type.getRank() != 4 || type.getElementType() != element ||
         !type.getLayout().isIdentity() ||
         !op.getMatchingIndexingMap(&operand).isProjectedPermutation(
             /*allowZeroInResults=*/false))
@@ -92,7 +115,7 @@ static std::optional<HeadProduct> matchHeadProduct(linalg::GenericOp op) {
   SmallVector<unsigned> reductions;
   op.getReductionDims(reductions);
   unsigned k = reductions.front();
-  HeadProduct product{op, {}};
+  HeadProduct product{op, {}, packed};
   std::optional<unsigned> row, col;
   for (unsigned loop : out) {
     bool inX = llvm::is_contained(x, loop), inW = llvm::is_contained(w, loop);
@@ -111,11 +134,12 @@ static std::optional<HeadProduct> matchHeadProduct(linalg::GenericOp op) {
   return product;
 }
 
-/// memref<?x?xf32, strided<[?, 1], offset: ?>>: every view the kernel takes.
-static MemRefType matrixViewType(MLIRContext *context) {
+/// memref<?x?xT, strided<[?, 1], offset: ?>>: every view the kernels take.
+static MemRefType matrixViewType(Type element) {
+  MLIRContext *context = element.getContext();
   int64_t dyn = ShapedType::kDynamic;
   return MemRefType::get(
-      {dyn, dyn}, Float32Type::get(context),
+      {dyn, dyn}, element,
       StridedLayoutAttr::get(context, dyn, ArrayRef<int64_t>{dyn, 1}));
 }
 
@@ -141,7 +165,8 @@ static Value matrixView(OpBuilder &b, Location l, Value memref, AffineMap map,
       viewShape, cast<MemRefType>(memref.getType()), offsets, sizes, strides);
   Value view = memref::SubViewOp::create(b, l, cast<MemRefType>(viewType),
                                          memref, offsets, sizes, strides);
-  MemRefType kernelType = matrixViewType(b.getContext());
+  MemRefType kernelType =
+      matrixViewType(cast<MemRefType>(memref.getType()).getElementType());
   if (viewType == kernelType)
     return view;
   return memref::CastOp::create(b, l, kernelType, view);
@@ -173,15 +198,21 @@ static void emitRowLoops(OpBuilder &b, Location l,
                      });
 }
 
-/// @bertc_head_gemm(x, w, out), created on first use.
-static func::FuncOp getOrCreateKernel(ModuleOp module, unsigned lanes,
-                                      unsigned rowsPerBlock) {
-  constexpr llvm::StringLiteral name = "bertc_head_gemm";
+/// @bertc_head_gemm(x, w, out) for f32, @bertc_head_<packed>(...) for
+/// packed words, created on first use. `lanes` counts f32 lanes; a vector
+/// holds half as many i64 words.
+static func::FuncOp getOrCreateKernel(ModuleOp module, StringRef packed,
+                                      unsigned lanes, unsigned rowsPerBlock) {
+  std::string name =
+      "bertc_head_" + (packed.empty() ? std::string("gemm") : packed.str());
   if (auto existing = module.lookupSymbol<func::FuncOp>(name))
     return existing;
   OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
   Location l = module.getLoc();
-  MemRefType view = matrixViewType(module.getContext());
+  Type element = packed.empty() ? Type(b.getF32Type()) : Type(b.getI64Type());
+  if (!packed.empty())
+    lanes = std::max(1u, lanes / 2);
+  MemRefType view = matrixViewType(element);
   auto kernel = func::FuncOp::create(b, l, name,
                                      b.getFunctionType({view, view, view}, {}));
   bertc::kernels::markKernel(kernel);
@@ -194,6 +225,14 @@ static func::FuncOp getOrCreateKernel(ModuleOp module, unsigned lanes,
         out = body->getArgument(2);
   bertc::kernels::ProductOperands operands{
       x, w, out, memref::DimOp::create(b, l, x, 1).getResult()};
+  operands.elementType = element;
+  if (!packed.empty()) {
+    std::string kind = packed.str();
+    operands.combine = [kind](OpBuilder &ob, Location ol, Value x, Value w,
+                              Value acc) {
+      return packedStep(kind, ob, ol, x, w, acc);
+    };
+  }
   Value rows = memref::DimOp::create(b, l, x, 0);
   Value columns = memref::DimOp::create(b, l, w, 1);
   Value fullRows = arith::SubIOp::create(
@@ -267,12 +306,10 @@ struct LowerAttentionPass
       if (std::optional<HeadProduct> product = matchHeadProduct(op))
         products.push_back(*product);
     });
-    if (products.empty())
-      return;
-    func::FuncOp kernel =
-        getOrCreateKernel(getOperation(), vectorWidth, rowsPerBlock);
     for (const HeadProduct &product : products)
-      lowerHeadProduct(product, kernel);
+      lowerHeadProduct(product, getOrCreateKernel(getOperation(),
+                                                  product.packed, vectorWidth,
+                                                  rowsPerBlock));
   }
 };
 

@@ -113,3 +113,39 @@ func.func @left_alone(%p: memref<3x2x5x5xf32>, %v: memref<3x5x2x24xf32>, %vt: me
   }
   return
 }
+
+// -----
+
+#a = affine_map<(b, h, i, e, w) -> (b, h, i, w)>
+#vt = affine_map<(b, h, i, e, w) -> (b, h, w, e)>
+#o = affine_map<(b, h, i, e, w) -> (b, h, i, e)>
+
+// Bi-Attention's BAMM on packed words (tagged by convert-bq-to-linalg):
+// the same loop nest on i64 lanes (half the f32 width), with the step
+// acc += 2 popcount(x AND w) - popcount(x), masked past N.
+// CHECK-LABEL: func.func @bamm
+// CHECK: call @bertc_head_bamm
+// CHECK-LABEL: func.func private @bertc_head_bamm
+// CHECK-SAME: memref<?x?xi64, strided<[?, 1], offset: ?>>
+// CHECK: arith.andi %{{.*}} : vector<8xi64>
+// CHECK: math.ctpop %{{.*}} : vector<8xi64>
+// CHECK: arith.subi %{{.*}} : vector<8xi64>
+// CHECK: vector.create_mask %{{.*}} : vector<8xi1>
+// AVX2-LABEL: func.func private @bertc_head_bamm
+// AVX2: math.ctpop %{{.*}} : vector<4xi64>
+func.func @bamm(%m: memref<?x2x?x?xi64>, %v: memref<?x2x?x24xi64>, %c: memref<?x2x?x24xi64>) {
+  linalg.generic {indexing_maps = [#a, #vt, #o],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
+      ins(%m, %v : memref<?x2x?x?xi64>, memref<?x2x?x24xi64>) outs(%c : memref<?x2x?x24xi64>)
+      attrs = {bertc.head_product, bertc.packed = "bamm"} {
+  ^bb0(%x: i64, %w: i64, %acc: i64):
+    %both = arith.andi %x, %w : i64
+    %n = math.ctpop %both : i64
+    %n2 = arith.addi %n, %n : i64
+    %o = math.ctpop %x : i64
+    %t = arith.subi %n2, %o : i64
+    %r = arith.addi %acc, %t : i64
+    linalg.yield %r : i64
+  }
+  return
+}

@@ -130,6 +130,14 @@ def LowerAttentionPass : Pass<"bert-lower-attention", "::mlir::ModuleOp"> {
     the last full block one vector at a time with masked loads and stores.
     All sizes are run-time values. Products of another shape, or not
     contractions, are left as they are.
+
+    Packed products that `convert-bq-to-linalg` tagged (Bi-Attention's
+    per-head XNOR scores and BAMM context on i64 words, with `bertc.packed`
+    = `xnor` or `bamm` and the rhs words transposed to `[words, N]`) get
+    the same loop nest on `vector-width / 2` words per vector
+    (`@bertc_head_xnor`, `@bertc_head_bamm`), the step being
+    `acc += popcount(x XOR w)` or `acc += 2 popcount(x AND w) -
+    popcount(x)`.
   }];
   let options = [
     Option<"vectorWidth", "vector-width", "unsigned", /*default=*/"8",
@@ -140,6 +148,7 @@ def LowerAttentionPass : Pass<"bert-lower-attention", "::mlir::ModuleOp"> {
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::func::FuncDialect",
+    "::mlir::math::MathDialect",
     "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::vector::VectorDialect"

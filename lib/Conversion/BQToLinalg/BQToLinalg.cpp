@@ -307,6 +307,32 @@ static Value buildAffineCounts(OpBuilder &b, Location l, Value counts,
       .getResult(0);
 }
 
+/// A batched packed rhs [batch..., N, W] as [batch..., W, N] (one small
+/// transpose per product), so that bert-lower-attention's kernel reads a
+/// vector of N words per reduction step.
+static Value transposeBatchedWords(OpBuilder &b, Location l, Value rhs) {
+  auto type = cast<RankedTensorType>(rhs.getType());
+  int64_t rank = type.getRank();
+  SmallVector<int64_t> permutation;
+  for (int64_t i = 0; i + 2 < rank; ++i)
+    permutation.push_back(i);
+  permutation.push_back(rank - 1);
+  permutation.push_back(rank - 2);
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, l, rhs);
+  std::swap(sizes[rank - 1], sizes[rank - 2]);
+  Value init = tensor::EmptyOp::create(b, l, sizes, type.getElementType());
+  return linalg::TransposeOp::create(b, l, rhs, init, permutation).getResult()[0];
+}
+
+/// Marks a batched packed product for bert-lower-attention's kernels:
+/// `kind` says which step it accumulates ("xnor" or "bamm").
+static void tagHeadProduct(Value counts, StringRef kind) {
+  Operation *op = counts.getDefiningOp();
+  MLIRContext *context = op->getContext();
+  op->setAttr("bertc.head_product", UnitAttr::get(context));
+  op->setAttr("bertc.packed", StringAttr::get(context, kind));
+}
+
 struct XnorMatmulLowering : OpConversionPattern<XnorMatmulOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -317,8 +343,12 @@ struct XnorMatmulLowering : OpConversionPattern<XnorMatmulOp> {
     auto result = cast<RankedTensorType>(op.getType());
     Value rhs = adaptor.getRhs();
     Value transposed;
-    if (cast<RankedTensorType>(rhs.getType()).getRank() == 2)
+    bool batched = cast<RankedTensorType>(rhs.getType()).getRank() > 2;
+    if (!batched)
       transposed = transposeConstantWords(rewriter, loc, rhs);
+    else if (cast<RankedTensorType>(adaptor.getLhs().getType()).getRank() ==
+             cast<RankedTensorType>(rhs.getType()).getRank())
+      transposed = transposeBatchedWords(rewriter, loc, rhs);
     auto xorPopcount = [](OpBuilder &b, Location l, Value a, Value w) -> Value {
       return math::CtPopOp::create(b, l, arith::XOrIOp::create(b, l, a, w));
     };
@@ -326,9 +356,11 @@ struct XnorMatmulLowering : OpConversionPattern<XnorMatmulOp> {
         buildPackedReduction(rewriter, loc, adaptor.getLhs(),
                              transposed ? transposed : rhs, result,
                              /*rhsTransposed=*/bool(transposed), xorPopcount);
-    if (transposed)
+    if (transposed && !batched)
       counts.getDefiningOp()->setAttr("bertc.xnor_linear",
                                       rewriter.getUnitAttr());
+    else if (transposed)
+      tagHeadProduct(counts, "xnor");
     // a . w = length - 2 * popcount(a XOR w); padding bits are 0 in both.
     rewriter.replaceOp(op, buildAffineCounts(rewriter, loc, counts, result,
                                              op.getLength(), -2));
@@ -351,9 +383,16 @@ struct BitwiseAffineMatmulLowering
                                    arith::AddIOp::create(b, l, both, both), ones);
     };
     auto result = cast<RankedTensorType>(op.getType());
-    Value counts =
-        buildPackedReduction(rewriter, op.getLoc(), adaptor.getLhs(),
-                             adaptor.getRhs(), result, false, step);
+    Value rhs = adaptor.getRhs();
+    bool sameRank = cast<RankedTensorType>(adaptor.getLhs().getType()).getRank() ==
+                    cast<RankedTensorType>(rhs.getType()).getRank();
+    bool batched = sameRank && cast<RankedTensorType>(rhs.getType()).getRank() > 2;
+    if (batched)
+      rhs = transposeBatchedWords(rewriter, op.getLoc(), rhs);
+    Value counts = buildPackedReduction(rewriter, op.getLoc(), adaptor.getLhs(),
+                                        rhs, result, batched, step);
+    if (batched)
+      tagHeadProduct(counts, "bamm");
     rewriter.replaceOp(op, buildAffineCounts(rewriter, op.getLoc(), counts,
                                              result, 0, 1));
     return success();

@@ -62,10 +62,13 @@ func.func @xnor_weight(%x: tensor<?x2xi64>) -> tensor<?x2xi32> {
 
 // -----
 
-// Batched operands (attention, per head) stay a plain generic.
+// Batched operands (attention, per head): the rhs words are transposed to
+// [batch..., words, N] and the count is tagged for bert-lower-attention's
+// packed kernel (not for the linears' one).
 // CHECK-LABEL: func.func @xnor_batched
 // CHECK-NOT: bertc.xnor_linear
-// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%arg0, %arg1 : tensor<2x3x5x1xi64>, tensor<2x3x7x1xi64>)
+// CHECK: %[[KT:.*]] = linalg.transpose ins(%arg1 : tensor<2x3x7x1xi64>) outs(%{{.*}} : tensor<2x3x1x7xi64>) permutation = [0, 1, 3, 2]
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%arg0, %[[KT]] : tensor<2x3x5x1xi64>, tensor<2x3x1x7xi64>) outs(%{{.*}}) attrs = {bertc.head_product, bertc.packed = "xnor"}
 // CHECK: math.ctpop
 func.func @xnor_batched(%q: tensor<2x3x5x1xi64>, %k: tensor<2x3x7x1xi64>) -> tensor<2x3x5x7xi32> {
   %d = bq.xnor_matmul %q, %k length(64) : tensor<2x3x5x1xi64>, tensor<2x3x7x1xi64> -> tensor<2x3x5x7xi32>
@@ -74,9 +77,10 @@ func.func @xnor_batched(%q: tensor<2x3x5x1xi64>, %k: tensor<2x3x7x1xi64>) -> ten
 
 // -----
 
-// BAMM: 2 * popcount(m AND v) - popcount(m) per word.
+// BAMM: 2 * popcount(m AND v) - popcount(m) per word, tagged likewise.
 // CHECK-LABEL: func.func @bamm
-// CHECK: linalg.generic
+// CHECK: linalg.transpose ins(%arg1 : tensor<2x4x16x1xi64>) outs(%{{.*}} : tensor<2x4x1x16xi64>)
+// CHECK: linalg.generic {{.*}} attrs = {bertc.head_product, bertc.packed = "bamm"}
 // CHECK: arith.andi
 // CHECK: math.ctpop
 // CHECK: math.ctpop
