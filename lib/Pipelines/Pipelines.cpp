@@ -16,7 +16,8 @@ using namespace mlir;
 /// tensors.
 static const char *const kToLinalg =
     "canonicalize,convert-bert-to-linalg,convert-bq-to-linalg,"
-    "convert-elementwise-to-linalg,canonicalize,cse";
+    "convert-elementwise-to-linalg,canonicalize,cse,bert-fuse-elementwise,"
+    "canonicalize,cse";
 
 /// Tensors to memrefs with identity layouts at the boundary; results become
 /// caller-owned out-parameters so the C ABI never returns heap memory.
