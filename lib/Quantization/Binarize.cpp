@@ -59,8 +59,7 @@ static Value packSigns(OpBuilder &b, Location l, Value x) {
       bq::PackRule::NonNegative);
 }
 
-/// [..., N] i32 as f32 scale[n] * value + offset[n], or with no vectors
-/// value * factor.
+/// [..., N] i32 as f32 scale[n] * value + offset[n] (no offset when null).
 static Value buildDotEpilogue(OpBuilder &b, Location l, Value dots,
                               Value scale, Value offset) {
   auto type = cast<RankedTensorType>(dots.getType());
@@ -147,7 +146,7 @@ static LogicalResult binarizeLinear(bert::LinearOp op) {
   OpBuilder b(op);
   Location l = op.getLoc();
   auto weightType = cast<RankedTensorType>(op.getWeight().getType());
-  int64_t n = weightType.getDimSize(0), k = weightType.getDimSize(1);
+  int64_t k = weightType.getDimSize(1);
   FailureOr<PackedSigns> weight =
       packCentredSigns(b, l, op, op.getWeight(), name);
   if (failed(weight))
@@ -157,12 +156,8 @@ static LogicalResult binarizeLinear(bert::LinearOp op) {
   auto dotType = RankedTensorType::get(outType.getShape(), b.getI32Type());
   Value dots = bq::XnorMatmulOp::create(b, l, dotType, packedInput,
                                         weight->bits, b.getI64IntegerAttr(k));
-  Value bias = op.getBias();
-  if (!bias)
-    bias = arith::ConstantOp::create(
-        b, l, DenseElementsAttr::get(RankedTensorType::get({n}, b.getF32Type()),
-                                     b.getF32FloatAttr(0)));
-  op.replaceAllUsesWith(buildDotEpilogue(b, l, dots, weight->alpha, bias));
+  op.replaceAllUsesWith(
+      buildDotEpilogue(b, l, dots, weight->alpha, op.getBias()));
   op.erase();
   return success();
 }

@@ -22,12 +22,12 @@
 #include "RegisterTile.h"
 
 #include "bertc/Transforms/Passes.h"
+#include "bertc/Utils/PackedDots.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
-#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -57,13 +57,8 @@ struct HeadProduct {
 /// The reduction step of a packed product, on vectors of i64 words.
 static Value packedStep(StringRef kind, OpBuilder &b, Location l, Value x,
                         Value w, Value acc) {
-  if (kind == "xnor")
-    return arith::AddIOp::create(
-        b, l, acc, math::CtPopOp::create(b, l, arith::XOrIOp::create(b, l, x, w)));
-  Value both = math::CtPopOp::create(b, l, arith::AndIOp::create(b, l, x, w));
-  Value ones = math::CtPopOp::create(b, l, x);
-  Value term = arith::SubIOp::create(b, l, arith::AddIOp::create(b, l, both, both),
-                                     ones);
+  Value term = kind == "xnor" ? bertc::buildXorPopcount(b, l, x, w)
+                              : bertc::buildBitwiseAffineTerm(b, l, x, w);
   return arith::AddIOp::create(b, l, acc, term);
 }
 

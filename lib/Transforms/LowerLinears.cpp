@@ -27,11 +27,11 @@
 
 #include "bertc/Transforms/Passes.h"
 #include "bertc/Utils/ConstantData.h"
+#include "bertc/Utils/PackedDots.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -165,9 +165,8 @@ static std::optional<Gemm> matchGemm(linalg::GenericOp op, OpBuilder &builder,
 /// AVX512-VPOPCNTDQ, a vpshufb nibble table on AVX2).
 static Value xorPopcountAdd(OpBuilder &b, Location l, Value broadcast, Value w,
                             Value accumulator) {
-  Value differing = arith::XOrIOp::create(b, l, broadcast, w);
-  Value count = math::CtPopOp::create(b, l, differing);
-  return arith::AddIOp::create(b, l, accumulator, count);
+  return arith::AddIOp::create(b, l, accumulator,
+                               bertc::buildXorPopcount(b, l, broadcast, w));
 }
 
 /// One register tile of `gemm` (see RegisterTile.h).

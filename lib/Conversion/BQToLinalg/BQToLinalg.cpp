@@ -20,6 +20,7 @@
 
 #include "bertc/Support/QuantMath.h"
 #include "bertc/Utils/LinalgBuilders.h"
+#include "bertc/Utils/PackedDots.h"
 #include "dialects/BQ/IR/BQ.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -307,6 +308,13 @@ static Value buildAffineCounts(OpBuilder &b, Location l, Value counts,
       .getResult(0);
 }
 
+/// Per-head operands [batch..., M, W] and [batch..., N, W] (attention), as
+/// opposed to a rank-2 rhs shared by every row (a weight).
+static bool isBatchedPair(Value lhs, Value rhs) {
+  int64_t rank = cast<RankedTensorType>(rhs.getType()).getRank();
+  return rank > 2 && cast<RankedTensorType>(lhs.getType()).getRank() == rank;
+}
+
 /// A batched packed rhs [batch..., N, W] as [batch..., W, N] (one small
 /// transpose per product), so that bert-lower-attention's kernel reads a
 /// vector of N words per reduction step.
@@ -342,20 +350,16 @@ struct XnorMatmulLowering : OpConversionPattern<XnorMatmulOp> {
     Location loc = op.getLoc();
     auto result = cast<RankedTensorType>(op.getType());
     Value rhs = adaptor.getRhs();
-    Value transposed;
-    bool batched = cast<RankedTensorType>(rhs.getType()).getRank() > 2;
-    if (!batched)
-      transposed = transposeConstantWords(rewriter, loc, rhs);
-    else if (cast<RankedTensorType>(adaptor.getLhs().getType()).getRank() ==
-             cast<RankedTensorType>(rhs.getType()).getRank())
-      transposed = transposeBatchedWords(rewriter, loc, rhs);
-    auto xorPopcount = [](OpBuilder &b, Location l, Value a, Value w) -> Value {
-      return math::CtPopOp::create(b, l, arith::XOrIOp::create(b, l, a, w));
-    };
+    bool batched = isBatchedPair(adaptor.getLhs(), rhs);
+    bool shared = cast<RankedTensorType>(rhs.getType()).getRank() == 2;
+    Value transposed = batched  ? transposeBatchedWords(rewriter, loc, rhs)
+                       : shared ? transposeConstantWords(rewriter, loc, rhs)
+                                : Value();
     Value counts =
         buildPackedReduction(rewriter, loc, adaptor.getLhs(),
                              transposed ? transposed : rhs, result,
-                             /*rhsTransposed=*/bool(transposed), xorPopcount);
+                             /*rhsTransposed=*/bool(transposed),
+                             buildXorPopcount);
     if (transposed && !batched)
       counts.getDefiningOp()->setAttr("bertc.xnor_linear",
                                       rewriter.getUnitAttr());
@@ -376,21 +380,14 @@ struct BitwiseAffineMatmulLowering
   matchAndRewrite(BitwiseAffineMatmulOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     // m . v = 2 * popcount(m AND v) - popcount(m), word by word.
-    auto step = [](OpBuilder &b, Location l, Value m, Value v) -> Value {
-      Value both = math::CtPopOp::create(b, l, arith::AndIOp::create(b, l, m, v));
-      Value ones = math::CtPopOp::create(b, l, m);
-      return arith::SubIOp::create(b, l,
-                                   arith::AddIOp::create(b, l, both, both), ones);
-    };
     auto result = cast<RankedTensorType>(op.getType());
     Value rhs = adaptor.getRhs();
-    bool sameRank = cast<RankedTensorType>(adaptor.getLhs().getType()).getRank() ==
-                    cast<RankedTensorType>(rhs.getType()).getRank();
-    bool batched = sameRank && cast<RankedTensorType>(rhs.getType()).getRank() > 2;
+    bool batched = isBatchedPair(adaptor.getLhs(), rhs);
     if (batched)
       rhs = transposeBatchedWords(rewriter, op.getLoc(), rhs);
     Value counts = buildPackedReduction(rewriter, op.getLoc(), adaptor.getLhs(),
-                                        rhs, result, batched, step);
+                                        rhs, result, batched,
+                                        buildBitwiseAffineTerm);
     if (batched)
       tagHeadProduct(counts, "bamm");
     rewriter.replaceOp(op, buildAffineCounts(rewriter, op.getLoc(), counts,
