@@ -13,11 +13,12 @@ using namespace mlir;
 
 /// bert ops, bq's bit-level ops (after canonicalize has folded constant
 /// weights into packed bits) and elementwise tensor arithmetic to linalg on
-/// tensors.
+/// tensors. Elementwise fusion runs twice: canonicalize removes the casts
+/// that kept an epilogue from its residual add in the first round.
 static const char *const kToLinalg =
     "canonicalize,convert-bert-to-linalg,convert-bq-to-linalg,"
     "convert-elementwise-to-linalg,canonicalize,cse,bert-fuse-elementwise,"
-    "canonicalize,cse";
+    "canonicalize,cse,bert-fuse-elementwise,canonicalize,cse";
 
 /// Tensors to memrefs with identity layouts at the boundary; results become
 /// caller-owned out-parameters so the C ABI never returns heap memory.

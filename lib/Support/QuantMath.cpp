@@ -80,6 +80,31 @@ float bertc::binarizeWeightRow(llvm::ArrayRef<float> row, bool zeroIsPlusOne,
   return alpha;
 }
 
+float bertc::binaryLinearOutput(float alpha, float bias, int64_t dot) {
+  // volatile: the host compiler must not contract the product and the sum
+  // into an FMA, which would round once where the emitted code rounds twice.
+  volatile float product = alpha * static_cast<float>(dot);
+  return product + bias;
+}
+
+float bertc::erfGelu(float x) {
+  volatile float half = x * 0.5f;
+  return half * (1.0f + std::erf(x / static_cast<float>(std::sqrt(2.0))));
+}
+
+int64_t bertc::firstDotWhere(float alpha, float bias, int64_t length,
+                             llvm::function_ref<bool(float)> test) {
+  int64_t low = -length, high = length + 1; // the answer lies in [low, high]
+  while (low < high) {
+    int64_t middle = low + (high - low) / 2;
+    if (test(binaryLinearOutput(alpha, bias, middle)))
+      high = middle;
+    else
+      low = middle + 1;
+  }
+  return low;
+}
+
 int64_t bertc::packedWordCount(int64_t length) { return (length + 63) / 64; }
 
 void bertc::packBits(int64_t length, llvm::function_ref<bool(int64_t)> bitAt,

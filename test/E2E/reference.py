@@ -24,6 +24,7 @@ bits do.
 """
 import argparse
 import json
+import math
 import os
 import subprocess
 import sys
@@ -135,10 +136,14 @@ class Reference:
             x = self.norm(self.dense(context, p + "attention.output.dense") + x,
                           p + "attention.output.LayerNorm")
             pre = self.dense(x, p + "intermediate.dense")
-            up = F.gelu(pre, approximate="tanh" if act == "gelu_new" else "none")
-            # Negative inputs whose GELU underflows to -0 in float32: their
-            # sign (the next binary linear's input) depends on where an erf
-            # implementation reaches -1, so implementations may disagree.
+            if self.binary and act != "gelu_new":
+                # BiBERT's code (BERT's gelu) in float32: below -5.5426 erf
+                # rounds to -1 and GELU is -0, whose sign packs as +1; bertc
+                # folds exactly this boundary into its FFN1 thresholds.
+                up = pre * 0.5 * (1.0 + torch.erf(pre / math.sqrt(2.0)))
+            else:
+                up = F.gelu(pre, approximate="tanh" if act == "gelu_new" else "none")
+            # Negative inputs whose GELU underflows to -0 (reported).
             self.gelu_underflows += int(((up == 0) & (pre < 0)).sum())
             x = self.norm(self.dense(up, p + "output.dense") + x, p + "output.LayerNorm")
         return x

@@ -194,6 +194,33 @@ def BQ_BoolOp : BQ_Op<"bool", [Pure, SameOperandsAndResultType,
   let hasFolder = 1;
 }
 
+def BQ_ThresholdOp : BQ_Op<"threshold", [Pure]> {
+  let summary = "signs of integer dot products against per-channel thresholds";
+  let description = [{
+    Where a binary layer feeds the `sign()` of the next (directly, or through
+    an erf GELU), the float epilogue `alpha[n] * dot + bias[n]` and the sign
+    collapse into integer thresholds computed at compile time (Larq-style):
+    `out[..., n]` is +1 where `dots[..., n] >= at_least[n]` or
+    `dots[..., n] < below[n]`, and -1 elsewhere, as i8. `below` is optional
+    (no lower interval); it carries the negative inputs whose erf GELU is
+    ±0 in float32, which `sign(0) -> +1` maps to +1.
+
+    ```mlir
+    %s = bq.threshold %dots at_least %t : tensor<?x768xi32>, tensor<768xi32> -> tensor<?x768xi8>
+    %g = bq.threshold %dots at_least %t below %u
+           : tensor<?x3072xi32>, tensor<3072xi32>, tensor<3072xi32> -> tensor<?x3072xi8>
+    ```
+  }];
+  let arguments = (ins BQ_I32Tensor:$dots, BQ_I32Tensor:$at_least,
+                       Optional<BQ_I32Tensor>:$below);
+  let results = (outs BQ_I8Tensor:$output);
+  let assemblyFormat = [{
+    $dots `at_least` $at_least (`below` $below^)? attr-dict `:` type(operands)
+    `->` type($output)
+  }];
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Bit packing (SEMANTICS.md 3)
 //===----------------------------------------------------------------------===//

@@ -238,6 +238,30 @@ LogicalResult UnpackBitsOp::verify() {
   return verifyPackedPair(*this, getOutput().getType(), getInput().getType());
 }
 
+/// threshold: the output has the shape of the dots, and each threshold is a
+/// vector over their last axis.
+LogicalResult ThresholdOp::verify() {
+  auto emitErr = [&] { return emitOpError(); };
+  ArrayRef<int64_t> dots = getDots().getType().getShape();
+  if (dots.empty())
+    return emitOpError() << "dots must have rank >= 1";
+  if (failed(verifyShapeMatches(emitErr, "output", dots,
+                                getOutput().getType().getShape())))
+    return failure();
+  for (Value thresholds : {getAtLeast(), getBelow()}) {
+    if (!thresholds)
+      continue;
+    ArrayRef<int64_t> shape =
+        cast<RankedTensorType>(thresholds.getType()).getShape();
+    if (shape.size() != 1 || !areCompatibleSizes(shape[0], dots.back()))
+      return emitOpError() << "thresholds must be a vector over the last axis "
+                              "of "
+                           << dots.back() << " values, got "
+                           << formatShape(shape);
+  }
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // Matmul ops
 //===----------------------------------------------------------------------===//

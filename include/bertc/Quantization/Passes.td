@@ -30,6 +30,15 @@ def BinarizePass : Pass<"bert-binarize", "::mlir::ModuleOp"> {
     * LayerNorm, residuals, GELU, biases, position and token-type
       embeddings, the pooler's tanh and the classifier stay f32.
 
+    * Where a binary linear's output only feeds sign() (Q, K and V into
+      Bi-Attention) or sign(GELU()) (FFN1 into FFN2), and where the attention
+      context only feeds the output projection, the f32 epilogue and the
+      sign become integer thresholds on the dot products (`bq.threshold`,
+      computed at compile time from the same f32 arithmetic, Larq-style):
+      i8 signs go to the next pack instead of f32 values. The GELU case
+      keeps the negative inputs whose erf GELU is -0 in f32 as +1
+      (`fold-thresholds=false` keeps the float epilogues).
+
     sign(0): packed bits cannot hold the official code's 0, so 0 maps to
     +1 everywhere (`zero<plus_one>`, `rule<nonnegative>`); the end-to-end
     tests measure the deviation from torch.sign.
@@ -40,7 +49,10 @@ def BinarizePass : Pass<"bert-binarize", "::mlir::ModuleOp"> {
   let options = [
     Option<"boolRule", "bool-rule", "std::string", /*default=*/"\"gt\"",
            "Bi-Attention's bool: gt (1{x > 0}, the official code) or ge "
-           "(1{x >= 0}, the paper)">
+           "(1{x >= 0}, the paper)">,
+    Option<"foldThresholds", "fold-thresholds", "bool", /*default=*/"true",
+           "fold a binary linear's epilogue and the next sign() into "
+           "integer thresholds where only the sign is used">
   ];
   let dependentDialects = [
     "::bertc::bq::BQDialect",

@@ -65,6 +65,30 @@ float binarizeWeightRow(llvm::ArrayRef<float> row, bool zeroIsPlusOne,
                         llvm::MutableArrayRef<float> out);
 
 //===----------------------------------------------------------------------===//
+// Integer thresholds between binary layers
+//===----------------------------------------------------------------------===//
+
+/// A binary linear's f32 output for dot product `dot`: alpha * dot + bias,
+/// rounded after the product and after the sum (the emitted epilogue
+/// contracts nothing into an FMA).
+float binaryLinearOutput(float alpha, float bias, int64_t dot);
+
+/// The erf GELU of BERT's code in f32, x * 0.5 * (1 + erf(x / sqrt(2))).
+float erfGelu(float x);
+
+/// The largest f32 whose erf GELU is -0 (erf(x / sqrt(2)) rounds to -1
+/// there and below): sign(GELU(x)) packs as +1 under sign(0) -> +1.
+/// test/Unit/Support checks it against erfGelu.
+constexpr float kLastGeluZero = -0x1.62b9dcp+2f;
+
+/// The smallest dot in [-length, length + 1] whose output y =
+/// binaryLinearOutput(alpha, bias, dot) satisfies `test`, for a `test` that
+/// is monotone (false then true) over increasing y; length + 1 when none.
+/// y is nondecreasing in the dot since alpha = mean|W| >= 0.
+int64_t firstDotWhere(float alpha, float bias, int64_t length,
+                      llvm::function_ref<bool(float)> test);
+
+//===----------------------------------------------------------------------===//
 // Bit packing and popcount dots (SEMANTICS.md 3)
 //===----------------------------------------------------------------------===//
 

@@ -84,8 +84,10 @@ struct PackBitsLowering : OpConversionPattern<PackBitsOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     auto inputType = cast<RankedTensorType>(op.getInput().getType());
-    if (!inputType.getElementType().isF32())
-      return rewriter.notifyMatchFailure(op, "packs f32 tensors");
+    Type element = inputType.getElementType();
+    bool isFloat = element.isF32();
+    if (!isFloat && !element.isSignlessInteger())
+      return rewriter.notifyMatchFailure(op, "packs f32 or integer tensors");
     bool nonnegative = op.getRule() == PackRule::NonNegative;
     unsigned rank = inputType.getRank();
     Value input = adaptor.getInput();
@@ -108,11 +110,16 @@ struct PackBitsLowering : OpConversionPattern<PackBitsOp> {
     for (unsigned i = 0; i + 1 < rank; ++i)
       upper.push_back(tensor::DimOp::create(rewriter, loc, input, i));
     upper.push_back(words);
-    auto lanes = VectorType::get({64}, rewriter.getF32Type());
-    Value padding = arith::ConstantOp::create(
-        rewriter, loc, rewriter.getF32FloatAttr(nonnegative ? -1 : 0));
+    auto lanes = VectorType::get({64}, element);
+    auto scalar = [&](int64_t v) -> TypedAttr {
+      if (isFloat)
+        return rewriter.getF32FloatAttr(v);
+      return rewriter.getIntegerAttr(element, v);
+    };
+    Value padding = arith::ConstantOp::create(rewriter, loc,
+                                              scalar(nonnegative ? -1 : 0));
     Value zeros = arith::ConstantOp::create(
-        rewriter, loc, DenseElementsAttr::get(lanes, rewriter.getF32FloatAttr(0)));
+        rewriter, loc, DenseElementsAttr::get(lanes, scalar(0)));
     scf::LoopNest nest = scf::buildLoopNest(
         rewriter, loc, lower, upper, steps, ValueRange{result},
         [&](OpBuilder &b, Location l, ValueRange at,
@@ -122,11 +129,18 @@ struct PackBitsLowering : OpConversionPattern<PackBitsOp> {
               b, l, at.back(), arith::ConstantIndexOp::create(b, l, 64));
           Value values = vector::TransferReadOp::create(
               b, l, lanes, input, read, padding, ArrayRef<bool>{false});
-          Value set = arith::CmpFOp::create(
-              b, l,
-              nonnegative ? arith::CmpFPredicate::OGE
-                          : arith::CmpFPredicate::OGT,
-              values, zeros);
+          Value set =
+              isFloat
+                  ? Value(arith::CmpFOp::create(
+                        b, l,
+                        nonnegative ? arith::CmpFPredicate::OGE
+                                    : arith::CmpFPredicate::OGT,
+                        values, zeros))
+                  : Value(arith::CmpIOp::create(
+                        b, l,
+                        nonnegative ? arith::CmpIPredicate::sge
+                                    : arith::CmpIPredicate::sgt,
+                        values, zeros));
           Value word = vector::BitCastOp::create(
               b, l, VectorType::get({1}, b.getI64Type()), set);
           Value scalar = vector::ExtractOp::create(b, l, word, ArrayRef<int64_t>{0});
@@ -473,16 +487,69 @@ struct BoolLowering : OpConversionPattern<BoolOp> {
   }
 };
 
+//===----------------------------------------------------------------------===//
+// threshold
+//===----------------------------------------------------------------------===//
+
+/// One elementwise generic: `dot >= at_least[n] || dot < below[n] ? 1 : -1`
+/// as i8, thresholds broadcast along the last axis.
+struct ThresholdLowering : OpConversionPattern<ThresholdOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(ThresholdOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value dots = adaptor.getDots();
+    auto type = cast<RankedTensorType>(dots.getType());
+    unsigned rank = type.getRank();
+    MLIRContext *context = getContext();
+    AffineMap full = AffineMap::getMultiDimIdentityMap(rank, context);
+    AffineMap last = AffineMap::get(
+        rank, 0, {getAffineDimExpr(rank - 1, context)}, context);
+    SmallVector<Value> inputs = {dots, adaptor.getAtLeast()};
+    SmallVector<AffineMap> maps = {full, last};
+    bool hasBelow = static_cast<bool>(adaptor.getBelow());
+    if (hasBelow) {
+      inputs.push_back(adaptor.getBelow());
+      maps.push_back(last);
+    }
+    maps.push_back(full);
+    Value init = tensor::EmptyOp::create(
+        rewriter, loc, tensor::getMixedSizes(rewriter, loc, dots),
+        rewriter.getI8Type());
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{op.getType()}, inputs, ValueRange{init}, maps,
+        SmallVector<IT>(rank, IT::parallel),
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value set = arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge,
+                                            args[0], args[1]);
+          if (hasBelow)
+            set = arith::OrIOp::create(
+                b, l, set,
+                arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, args[0],
+                                      args[2]));
+          Value plus = arith::ConstantOp::create(b, l, b.getI8IntegerAttr(1));
+          Value minus = arith::ConstantOp::create(b, l, b.getI8IntegerAttr(-1));
+          linalg::YieldOp::create(
+              b, l, ValueRange{arith::SelectOp::create(b, l, set, plus, minus)});
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
 struct ConvertBQToLinalgPass
     : bertc::impl::ConvertBQToLinalgPassBase<ConvertBQToLinalgPass> {
   void runOnOperation() override {
     ConversionTarget target(getContext());
     target.addIllegalOp<PackBitsOp, UnpackBitsOp, XnorMatmulOp,
-                        BitwiseAffineMatmulOp, BinarizeOp, BoolOp>();
+                        BitwiseAffineMatmulOp, BinarizeOp, BoolOp, ThresholdOp>();
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     RewritePatternSet patterns(&getContext());
     patterns.add<PackBitsLowering, UnpackBitsLowering, XnorMatmulLowering,
-                 BitwiseAffineMatmulLowering, BinarizeLowering, BoolLowering>(
+                 BitwiseAffineMatmulLowering, BinarizeLowering, BoolLowering,
+                 ThresholdLowering>(
         &getContext());
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))

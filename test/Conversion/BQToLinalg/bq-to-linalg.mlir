@@ -123,3 +123,45 @@ func.func @weight_not_constant(%w: tensor<8x64xf32>) -> tensor<8x64xf32> {
   %b = bq.binarize %w form<weight> : tensor<8x64xf32>
   return %b : tensor<8x64xf32>
 }
+
+// -----
+
+// Integer signs pack like floats: one 64-lane compare (sge 0 with
+// rule<nonnegative>, padded with -1).
+// CHECK-LABEL: func.func @pack_i8
+// CHECK: %[[PAD:.*]] = arith.constant -1 : i8
+// CHECK: vector.transfer_read %arg0[{{.*}}], %[[PAD]] : tensor<?x?x64xi8>, vector<64xi8>
+// CHECK: arith.cmpi sge, %{{.*}}, %{{.*}} : vector<64xi8>
+// CHECK: vector.bitcast %{{.*}} : vector<64xi1> to vector<1xi64>
+func.func @pack_i8(%x: tensor<?x?x64xi8>) -> tensor<?x?x1xi64> {
+  %p = bq.pack_bits %x rule<nonnegative> : tensor<?x?x64xi8> -> tensor<?x?x1xi64>
+  return %p : tensor<?x?x1xi64>
+}
+
+// -----
+
+// Thresholds: +1 where dot >= at_least[n] or dot < below[n], else -1, in
+// one elementwise generic with the thresholds broadcast over rows.
+// CHECK-DAG: #[[FULL:.*]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-DAG: #[[LAST:.*]] = affine_map<(d0, d1) -> (d1)>
+// CHECK-LABEL: func.func @threshold
+// CHECK: linalg.generic {indexing_maps = [#[[FULL]], #[[LAST]], #[[LAST]], #[[FULL]]]
+// CHECK-SAME: ins(%arg0, %arg1, %arg2 : tensor<?x8xi32>, tensor<8xi32>, tensor<8xi32>) outs(%{{.*}} : tensor<?x8xi8>)
+// CHECK: ^bb0(%[[D:.*]]: i32, %[[T:.*]]: i32, %[[U:.*]]: i32, %{{.*}}: i8):
+// CHECK: %[[GE:.*]] = arith.cmpi sge, %[[D]], %[[T]] : i32
+// CHECK: %[[LT:.*]] = arith.cmpi slt, %[[D]], %[[U]] : i32
+// CHECK: %[[SET:.*]] = arith.ori %[[GE]], %[[LT]] : i1
+// CHECK: arith.select %[[SET]], %{{.*}}, %{{.*}} : i8
+// CHECK-LABEL: func.func @threshold_at_least
+// CHECK-NOT: arith.ori
+// CHECK: arith.cmpi sge
+// CHECK-NOT: arith.ori
+// CHECK: return
+func.func @threshold(%d: tensor<?x8xi32>, %t: tensor<8xi32>, %u: tensor<8xi32>) -> tensor<?x8xi8> {
+  %s = bq.threshold %d at_least %t below %u : tensor<?x8xi32>, tensor<8xi32>, tensor<8xi32> -> tensor<?x8xi8>
+  return %s : tensor<?x8xi8>
+}
+func.func @threshold_at_least(%d: tensor<?x8xi32>, %t: tensor<8xi32>) -> tensor<?x8xi8> {
+  %s = bq.threshold %d at_least %t : tensor<?x8xi32>, tensor<8xi32> -> tensor<?x8xi8>
+  return %s : tensor<?x8xi8>
+}

@@ -256,3 +256,27 @@ func.func @int8_result(%x: tensor<4x8xi8>, %w: tensor<3x8xi8>) {
   %y = bq.int8_matmul %x, %w : tensor<4x8xi8>, tensor<3x8xi8> -> tensor<4x8xi32>
   return
 }
+
+// -----
+
+func.func @threshold_shape(%d: tensor<4x8xi32>, %t: tensor<8xi32>) -> tensor<4x7xi8> {
+  // expected-error @+1 {{output must have shape [4, 8], got [4, 7]}}
+  %s = bq.threshold %d at_least %t : tensor<4x8xi32>, tensor<8xi32> -> tensor<4x7xi8>
+  return %s : tensor<4x7xi8>
+}
+
+// -----
+
+func.func @threshold_vector(%d: tensor<4x8xi32>, %t: tensor<8xi32>, %u: tensor<4xi32>) -> tensor<4x8xi8> {
+  // expected-error @+1 {{thresholds must be a vector over the last axis of 8 values, got [4]}}
+  %s = bq.threshold %d at_least %t below %u : tensor<4x8xi32>, tensor<8xi32>, tensor<4xi32> -> tensor<4x8xi8>
+  return %s : tensor<4x8xi8>
+}
+
+// -----
+
+func.func @threshold_type(%d: tensor<4x8xf32>, %t: tensor<8xi32>) -> tensor<4x8xi8> {
+  // expected-error @+1 {{operand #0 must be ranked tensor of 32-bit signless integer values}}
+  %s = bq.threshold %d at_least %t : tensor<4x8xf32>, tensor<8xi32> -> tensor<4x8xi8>
+  return %s : tensor<4x8xi8>
+}

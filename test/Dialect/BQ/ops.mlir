@@ -103,3 +103,12 @@ func.func @bitwise_affine_matmul_dynamic(%a: tensor<1x12x?x?xi64>, %vt: tensor<1
   %c = bq.bitwise_affine_matmul %a, %vt : tensor<1x12x?x?xi64>, tensor<1x12x64x?xi64> -> tensor<1x12x?x64xi32>
   return %c : tensor<1x12x?x64xi32>
 }
+
+// CHECK-LABEL: func.func @threshold
+func.func @threshold(%d: tensor<?x8xi32>, %t: tensor<8xi32>, %u: tensor<8xi32>) -> (tensor<?x8xi8>, tensor<?x8xi8>) {
+  // CHECK: bq.threshold %{{.*}} at_least %{{.*}} : tensor<?x8xi32>, tensor<8xi32> -> tensor<?x8xi8>
+  %a = bq.threshold %d at_least %t : tensor<?x8xi32>, tensor<8xi32> -> tensor<?x8xi8>
+  // CHECK: bq.threshold %{{.*}} at_least %{{.*}} below %{{.*}} : tensor<?x8xi32>, tensor<8xi32>, tensor<8xi32> -> tensor<?x8xi8>
+  %b = bq.threshold %d at_least %t below %u : tensor<?x8xi32>, tensor<8xi32>, tensor<8xi32> -> tensor<?x8xi8>
+  return %a, %b : tensor<?x8xi8>, tensor<?x8xi8>
+}

@@ -184,4 +184,33 @@ TEST(QuantMath, Int8DotWrapsLikeAnInt32Accumulator) {
             std::numeric_limits<int32_t>::min() + 127 * 127 - 1);
 }
 
+TEST(QuantMath, LastGeluZeroIsWhereErfReachesMinusOne) {
+  EXPECT_EQ(erfGelu(kLastGeluZero), 0.0f);
+  EXPECT_TRUE(std::signbit(erfGelu(kLastGeluZero)));
+  EXPECT_LT(erfGelu(std::nextafter(kLastGeluZero, 0.0f)), 0.0f);
+  for (float x = kLastGeluZero; x > -40.0f; x -= 0.25f)
+    EXPECT_EQ(erfGelu(x), 0.0f) << x;
+}
+
+TEST(QuantMath, ThresholdsEqualTheFloatEpilogueOnEveryDot) {
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> alphas(0.0f, 0.1f), biases(-3.0f, 3.0f);
+  for (int64_t length : {1, 7, 64, 768}) {
+    for (int trial = 0; trial < 50; ++trial) {
+      float alpha = trial == 0 ? 0.0f : alphas(rng), bias = biases(rng);
+      auto nonnegative = [](float y) { return y >= 0; };
+      auto aboveGeluZero = [](float y) { return y > kLastGeluZero; };
+      int64_t atLeast = firstDotWhere(alpha, bias, length, nonnegative);
+      int64_t below = firstDotWhere(alpha, bias, length, aboveGeluZero);
+      for (int64_t dot = -length; dot <= length; ++dot) {
+        float y = binaryLinearOutput(alpha, bias, dot);
+        EXPECT_EQ(dot >= atLeast, y >= 0) << alpha << " " << bias << " " << dot;
+        // sign(GELU(y)) with sign(0) -> +1.
+        EXPECT_EQ(dot >= atLeast || dot < below, erfGelu(y) >= 0)
+            << alpha << " " << bias << " " << dot;
+      }
+    }
+  }
+}
+
 } // namespace
