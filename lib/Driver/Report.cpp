@@ -53,7 +53,19 @@ Row linearRow(bert::LinearOp op, bool binaryMode, int64_t sequence) {
   int64_t biasBytes = op.getBias() ? 4 * n : 0;
   if (binary) {
     row.bits = 1;
-    row.bytes = n * packedWordCount(k) * 8 + 4 * n + biasBytes; // bits, alpha
+    // Bits, then alpha and bias, or the integer thresholds they fold into.
+    int64_t scaleBytes = 4 * n + biasBytes;
+    switch (quantization::signUseOf(op.getResult())) {
+    case quantization::SignUse::Sign:
+      scaleBytes = 4 * n;
+      break;
+    case quantization::SignUse::GeluSign:
+      scaleBytes = 8 * n;
+      break;
+    case quantization::SignUse::Float:
+      break;
+    }
+    row.bytes = n * packedWordCount(k) * 8 + scaleBytes;
     row.binaryMacs = macs;
   } else {
     row.bytes = 4 * n * k + biasBytes;

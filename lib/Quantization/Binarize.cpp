@@ -43,8 +43,42 @@ bool bertc::quantization::binarizesEmbedding(StringRef name) {
   return name.ends_with("embeddings.word_embeddings.weight");
 }
 
+/// True where `use` only needs sign(x): the input of a linear this pass
+/// binarizes, or Q, K or V of an attention (Bi-Attention signs them).
+static bool usesOnlySign(OpOperand &use) {
+  Operation *owner = use.getOwner();
+  if (auto linear = dyn_cast<bert::LinearOp>(owner))
+    return &use == &linear.getInputMutable() &&
+           quantization::binarizesLinear(constantName(linear.getWeight()));
+  if (auto attention = dyn_cast<bert::AttentionOp>(owner))
+    return &use == &attention.getQueryMutable() ||
+           &use == &attention.getKeyMutable() ||
+           &use == &attention.getValueMutable();
+  return false;
+}
+
+bool bertc::quantization::onlySignsUsed(Value value) {
+  return !value.use_empty() && llvm::all_of(value.getUses(), usesOnlySign);
+}
+
+quantization::SignUse bertc::quantization::signUseOf(Value y) {
+  if (onlySignsUsed(y))
+    return SignUse::Sign;
+  auto signedErfGelu = [](Operation *user) {
+    auto gelu = dyn_cast<bert::GeluOp>(user);
+    return gelu && gelu.getApproximation() == bert::GeluApproximation::Erf &&
+           onlySignsUsed(gelu.getResult());
+  };
+  if (!y.use_empty() && llvm::all_of(y.getUsers(), signedErfGelu))
+    return SignUse::GeluSign;
+  return SignUse::Float;
+}
+
 namespace {
 
+using quantization::onlySignsUsed;
+using quantization::SignUse;
+using quantization::signUseOf;
 using IT = utils::IteratorType;
 
 /// [..., K] f32 packed into ceil(K / 64) words, sign(0) as +1.
@@ -154,44 +188,6 @@ static FailureOr<PackedSigns> packCentredSigns(OpBuilder &b, Location l,
 //===----------------------------------------------------------------------===//
 // Integer thresholds where a binary layer feeds sign()
 //===----------------------------------------------------------------------===//
-
-/// True where `use` only needs sign(x): the input of a linear this pass
-/// binarizes, or Q, K or V of an attention (Bi-Attention signs them).
-static bool usesOnlySign(OpOperand &use) {
-  Operation *owner = use.getOwner();
-  if (auto linear = dyn_cast<bert::LinearOp>(owner))
-    return &use == &linear.getInputMutable() &&
-           quantization::binarizesLinear(constantName(linear.getWeight()));
-  if (auto attention = dyn_cast<bert::AttentionOp>(owner))
-    return &use == &attention.getQueryMutable() ||
-           &use == &attention.getKeyMutable() ||
-           &use == &attention.getValueMutable();
-  return false;
-}
-
-static bool onlySignsUsed(Value value) {
-  return !value.use_empty() && llvm::all_of(value.getUses(), usesOnlySign);
-}
-
-/// What the consumers of a binary linear's f32 output make of it.
-enum class SignUse {
-  Float,   // its value: keep the f32 epilogue
-  Sign,    // sign(y): Q, K, V, or a binary linear's input
-  GeluSign // sign(GELU(y)) through erf GELUs: FFN1 feeding FFN2
-};
-
-static SignUse signUseOf(Value y) {
-  if (onlySignsUsed(y))
-    return SignUse::Sign;
-  auto signedErfGelu = [](Operation *user) {
-    auto gelu = dyn_cast<bert::GeluOp>(user);
-    return gelu && gelu.getApproximation() == bert::GeluApproximation::Erf &&
-           onlySignsUsed(gelu.getResult());
-  };
-  if (!y.use_empty() && llvm::all_of(y.getUsers(), signedErfGelu))
-    return SignUse::GeluSign;
-  return SignUse::Float;
-}
 
 static Value i32Vector(OpBuilder &b, Location l, ArrayRef<int32_t> values) {
   auto type = RankedTensorType::get({int64_t(values.size())}, b.getI32Type());
