@@ -10,6 +10,7 @@
 
 #include "bertc/Driver/CHeader.h"
 #include "bertc/Driver/Report.h"
+#include "bertc/Driver/Thresholds.h"
 #include "bertc/InitAll.h"
 #include "bertc/Pipelines/Pipelines.h"
 #include "bertc/Target/Target.h"
@@ -151,6 +152,31 @@ private:
   std::chrono::steady_clock::time_point last = std::chrono::steady_clock::now();
 };
 
+/// The int8 kernel for `cpu`: --int8-kernel, or with auto the best the
+/// CPU runs. A kernel the CPU lacks is refused here: llc would abort on
+/// the intrinsic rather than diagnose it.
+static Expected<std::string> chooseInt8Kernel(const Options &options,
+                                              const llvm::MCSubtargetInfo &cpu) {
+  bool vnni = cpu.checkFeatures("+avx512vnni,+avx512f") ||
+              cpu.checkFeatures("+avxvnni");
+  bool avx2 = cpu.checkFeatures("+avx2");
+  StringRef wanted = options.int8Kernel;
+  if (wanted == "auto")
+    return std::string(vnni ? "vnni" : avx2 ? "avx2" : "generic");
+  if (wanted == "vnni" && !vnni)
+    return driverError("--int8-kernel=vnni needs AVX512-VNNI or AVX-VNNI, "
+                       "which the target CPU '" +
+                       options.targetCpu + "' does not have");
+  if (wanted == "avx2" && !avx2)
+    return driverError("--int8-kernel=avx2 needs AVX2, which the target CPU '" +
+                       options.targetCpu + "' does not have");
+  if (wanted != "vnni" && wanted != "avx2" && wanted != "generic")
+    return driverError("--int8-kernel must be auto, vnni, avx2 or generic, "
+                       "not '" +
+                       wanted + "'");
+  return wanted.str();
+}
+
 /// The lowered module as LLVM IR, optimized for `machine`.
 static Expected<std::unique_ptr<llvm::Module>>
 lowerToLlvm(ModuleOp module, llvm::LLVMContext &llvmContext,
@@ -161,9 +187,21 @@ lowerToLlvm(ModuleOp module, llvm::LLVMContext &llvmContext,
   if (options.quant == Quant::Binary)
     pipelineOptions.quantization =
         "bert-binarize{bool-rule=" + options.boolRule + "}";
-  if (machine.getMCSubtargetInfo()->checkFeatures("+avx512f")) {
+  const llvm::MCSubtargetInfo &cpu = *machine.getMCSubtargetInfo();
+  if (cpu.checkFeatures("+avx512f")) {
     pipelineOptions.vectorWidth = 16;
     pipelineOptions.gemmRows = 8;
+  }
+  if (options.quant == Quant::Q8) {
+    pipelineOptions.quantization =
+        "bert-quantize-q8{float-layers=" +
+        llvm::join(options.floatLayers, ",") + "}";
+    Expected<std::string> kernel = chooseInt8Kernel(options, cpu);
+    if (!kernel)
+      return kernel.takeError();
+    pipelineOptions.int8Kernel = *kernel;
+    // AVX-VNNI without AVX-512 runs vpdpbusd on 8 lanes, the vector width
+    // already chosen; vpmaddwd's kernel is written for 8 lanes.
   }
   if (Error error = buildPipelineTo(pm, Phase::Llvm, pipelineOptions))
     return std::move(error);
@@ -290,6 +328,17 @@ Error bertc::driver::compile(const Options &options) {
   if (failed(verify(**module)))
     return driverError(options.input + ": the module does not verify");
   clock.lap("import");
+  if (options.quant == Quant::Q8) {
+    bool fromCheckpoint = llvm::sys::fs::is_directory(options.input);
+    Expected<llvm::StringMap<float>> thresholds = loadThresholds(
+        fromCheckpoint ? StringRef(options.input) : StringRef(),
+        options.thresholdsPath);
+    if (!thresholds)
+      return thresholds.takeError();
+    // A .mlir input may carry its own; given ones are added to them.
+    if (fromCheckpoint || !options.thresholdsPath.empty())
+      attachThresholds(**module, *thresholds);
+  }
   if (options.reportSequence > 0)
     printReport(**module, options.quant, options.reportSequence, llvm::outs());
 

@@ -15,10 +15,14 @@ using namespace mlir;
 /// weights into packed bits) and elementwise tensor arithmetic to linalg on
 /// tensors. Elementwise fusion runs twice: canonicalize removes the casts
 /// that kept an epilogue from its residual add in the first round.
-static const char *const kToLinalg =
-    "canonicalize,convert-bert-to-linalg,convert-bq-to-linalg,"
-    "convert-elementwise-to-linalg,canonicalize,cse,bert-fuse-elementwise,"
-    "canonicalize,cse,bert-fuse-elementwise,canonicalize,cse";
+static std::string toLinalg(const bertc::PipelineOptions &options) {
+  return "canonicalize,convert-bert-to-linalg,convert-bq-to-linalg,"
+         "convert-bq-int8-to-linalg{kernel=" +
+         options.int8Kernel +
+         "},convert-elementwise-to-linalg,canonicalize,cse,"
+         "bert-fuse-elementwise,canonicalize,cse,bert-fuse-elementwise,"
+         "canonicalize,cse";
+}
 
 /// Tensors to memrefs with identity layouts at the boundary; results become
 /// caller-owned out-parameters so the C ABI never returns heap memory.
@@ -53,7 +57,7 @@ llvm::Error bertc::buildPipelineTo(OpPassManager &pm, Phase phase,
   if (phase >= Phase::Linalg) {
     if (!options.quantization.empty())
       pipeline += options.quantization + ",";
-    pipeline += kToLinalg;
+    pipeline += toLinalg(options);
   }
   if (phase >= Phase::Bufferize)
     pipeline += std::string(",") + kBufferize;

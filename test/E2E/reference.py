@@ -9,6 +9,8 @@ computes BertForSequenceClassification's forward with torch.nn.functional
     reference.py MODEL_DIR EXE --entry model|encoder --batch 3 --seq 13
                  [--pad] [--seed 0] [--tolerance 1e-4]
                  [--quant binary [--bool-rule gt|ge] [--sign-zero plus_one|zero]]
+                 [--quant q8 --thresholds T.json [--float-layers a,b]]
+    reference.py MODEL_DIR - --calibrate T.json [input flags]
 
 runs EXE on random inputs (and padding masks with --pad) for every output
 kind and fails if any value differs by more than the tolerance.
@@ -21,6 +23,14 @@ the word embedding is alpha_t sign(E_t - rowmean E_t), in float32 like the
 official code (sign() is discontinuous at 0). --sign-zero zero is
 torch.sign (the official code: sign(0) = 0); plus_one maps 0 to +1 as packed
 bits do.
+
+With --quant q8 the reference is Q8BERT's inference as its official code
+computes it (SEMANTICS.md 1.5), simulated in integers: s = 127 / T, codes
+clamp(rne(x s), -127, 127), per-tensor weight scales, an int32 bias with
+s_b = s_w s_x, int64 accumulation wrapped to int32 and y = acc / s_b, word
+and position embeddings as int8 tables, in float32. --calibrate runs the
+float reference over the inputs and writes max|x| of every linear's input
+(the thresholds a calibration gives).
 """
 import argparse
 import json
@@ -59,17 +69,24 @@ def load_safetensors(path):
 
 
 class Reference:
-    def __init__(self, model_dir, binary=False, bool_rule="gt", sign_zero="plus_one"):
+    def __init__(self, model_dir, binary=False, bool_rule="gt", sign_zero="plus_one",
+                 q8=None):
         with open(os.path.join(model_dir, "config.json")) as f:
             self.config = json.load(f)
         self.w = load_safetensors(os.path.join(model_dir, "model.safetensors"))
         self.binary, self.bool_rule, self.sign_zero = binary, bool_rule, sign_zero
+        # Q8BERT: {"thresholds": {module: T}, "float_layers": set()}.
+        self.q8 = q8
+        # When a dict, dense() records max|x| of every linear's input here
+        # under its module name (a float calibration run).
+        self.calibration = None
         self.gelu_underflows = 0
-        if binary:
+        if binary or q8 is not None:
             # sign() is discontinuous: BiBERT's official code runs in float32,
             # and float64 moves values within rounding of 0 to the other
             # side (on the real SST-2 input the logits then differ by 0.75).
-            # The binary reference therefore computes in float32.
+            # The binary reference therefore computes in float32, and so
+            # does Q8BERT's (a quantizer is discontinuous too).
             self.w = {name: t.float() for name, t in self.w.items()}
 
     def get(self, name):
@@ -85,9 +102,56 @@ class Reference:
         alpha = w.abs().mean(dim=1, keepdim=True)
         return alpha * self.sign(w - w.mean(dim=1, keepdim=True))
 
+    def module(self, name):
+        """The checkpoint's module name of `name` (with "bert." where it has it)."""
+        return "bert." + name if "bert." + name + ".weight" in self.w else name
+
+    @staticmethod
+    def scale(threshold):
+        """s = 127 / T in float32 (SEMANTICS.md 1.1)."""
+        return (torch.tensor(127.0, dtype=torch.float32)
+                / torch.as_tensor(threshold, dtype=torch.float32))
+
+    @staticmethod
+    def quantize(x, s, level=127):
+        """clamp(rne(x * s), -M, M), in float32 like the official code."""
+        return torch.clamp(torch.round(x * s), -level, level)
+
+    def q8_linear(self, x, name):
+        """Q8BERT's inference linear (SEMANTICS.md 1.5) as an integer
+        simulation: int8 codes, an int64 accumulation wrapped to int32, and
+        the output dequantized by a division by s_b = s_w s_x."""
+        module = self.module(name)
+        thresholds = self.q8["thresholds"]
+        key = module if module in thresholds else module.replace("bert.", "", 1)
+        if key not in thresholds:
+            raise SystemExit(f"reference: no threshold for {module}")
+        weight, bias = self.get(name + ".weight"), self.get(name + ".bias")
+        s_x = self.scale(thresholds[key])
+        s_w = self.scale(weight.abs().max())
+        s_b = s_w * s_x
+        xq = self.quantize(x, s_x).to(torch.int64)
+        wq = self.quantize(weight, s_w).to(torch.int64)
+        bq = self.quantize(bias, s_b, 2 ** 31 - 1).to(torch.int64)
+        acc = xq @ wq.T + bq
+        acc = (acc + 2 ** 31) % 2 ** 32 - 2 ** 31  # int32 wrap-around
+        self.q8_codes.append(xq)
+        return acc.to(torch.float32) / s_b
+
+    def q8_table(self, table):
+        """An int8 embedding table: the codes / s (per tensor)."""
+        s = self.scale(table.abs().max())
+        return self.quantize(table, s) / s
+
     def dense(self, x, name):
         weight = self.get(name + ".weight")
-        if self.binary:
+        if self.calibration is not None:
+            module = self.module(name)
+            self.calibration[module] = max(self.calibration.get(module, 0.0),
+                                           float(x.abs().max()))
+        if self.q8 is not None and self.module(name) not in self.q8["float_layers"]:
+            return self.q8_linear(x, name)
+        if self.binary and name != "classifier":  # BiBERT keeps it f32
             return F.linear(self.sign(x), self.binary_weight(weight), self.get(name + ".bias"))
         return F.linear(x, weight, self.get(name + ".bias"))
 
@@ -110,10 +174,13 @@ class Reference:
         seq = ids.shape[1]
         positions = torch.arange(seq).unsqueeze(0)
         words = self.get("embeddings.word_embeddings.weight")
+        places = self.get("embeddings.position_embeddings.weight")
         if self.binary:
             words = self.binary_weight(words)
+        if self.q8 is not None:
+            words, places = self.q8_table(words), self.q8_table(places)
         x = (F.embedding(ids, words)
-             + F.embedding(positions, self.get("embeddings.position_embeddings.weight"))
+             + F.embedding(positions, places)
              + F.embedding(types, self.get("embeddings.token_type_embeddings.weight")))
         return self.norm(x, "embeddings.LayerNorm")
 
@@ -149,7 +216,8 @@ class Reference:
         return x
 
     def forward(self, x, mask, types=None, entry="model"):
-        if self.binary:
+        self.q8_codes = []
+        if self.binary or self.q8 is not None:
             mask = mask.float()
             if entry != "model":
                 x = x.float()
@@ -161,7 +229,7 @@ class Reference:
             pooled = torch.tanh(self.dense(hidden[:, 0], "pooler.dense"))
             out["pooled"] = pooled
             if "classifier.weight" in self.w:
-                out["logits"] = F.linear(pooled, self.w["classifier.weight"], self.w["classifier.bias"])
+                out["logits"] = self.dense(pooled, "classifier")
         return out
 
 
@@ -174,48 +242,71 @@ def run(exe, paths, output, which):
     return np.load(output)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("model")
-    parser.add_argument("exe")
-    parser.add_argument("--entry", default="model", choices=["model", "encoder"])
-    parser.add_argument("--batch", type=int, default=2)
-    parser.add_argument("--seq", type=int, default=8)
-    parser.add_argument("--pad", action="store_true", help="pad the tails of some rows")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--tolerance", type=float, default=1e-4)
-    parser.add_argument("--quant", default="none", choices=["none", "binary"])
-    parser.add_argument("--bool-rule", default="gt", choices=["gt", "ge"])
-    parser.add_argument("--sign-zero", default="plus_one", choices=["plus_one", "zero"])
-    parser.add_argument("--report-only", action="store_true",
-                        help="print the differences without failing (to measure a deviation)")
-    args = parser.parse_args()
-
+def make_inputs(ref, args, tmp):
+    """The random inputs of a run (the same for a seed): saved .npy paths and
+    the tensors the reference takes."""
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
-    ref = Reference(args.model, args.quant == "binary", args.bool_rule, args.sign_zero)
     cfg = ref.config
     b, l = args.batch, args.seq
     mask = np.ones((b, l), dtype=np.float32)
     if args.pad:
         for row in range(1, b):
             mask[row, max(1, l - row * 3):] = 0
-    tmp = tempfile.mkdtemp()
     paths = {"input": os.path.join(tmp, "x.npy"), "mask": os.path.join(tmp, "m.npy")}
     np.save(paths["mask"], mask)
+    mask = torch.tensor(mask, dtype=torch.float64)
     if args.entry == "model":
         ids = rng.integers(0, cfg["vocab_size"], (b, l)).astype(np.int64)
         types = rng.integers(0, cfg.get("type_vocab_size", 2), (b, l)).astype(np.int32)
         np.save(paths["input"], ids)
         paths["token-types"] = os.path.join(tmp, "t.npy")
         np.save(paths["token-types"], types)
-        expected = ref.forward(torch.tensor(ids), torch.tensor(mask, dtype=torch.float64),
-                               torch.tensor(types, dtype=torch.int64), "model")
-    else:
-        x = rng.normal(0, 1, (b, l, cfg["hidden_size"])).astype(np.float32)
-        np.save(paths["input"], x)
-        expected = ref.forward(torch.tensor(x, dtype=torch.float64),
-                               torch.tensor(mask, dtype=torch.float64), entry="encoder")
+        return paths, (torch.tensor(ids), mask, torch.tensor(types, dtype=torch.int64), "model")
+    x = rng.normal(0, 1, (b, l, cfg["hidden_size"])).astype(np.float32)
+    np.save(paths["input"], x)
+    return paths, (torch.tensor(x, dtype=torch.float64), mask, None, "encoder")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("model")
+    parser.add_argument("exe", help="the compiled model, or - with --calibrate")
+    parser.add_argument("--entry", default="model", choices=["model", "encoder"])
+    parser.add_argument("--batch", type=int, default=2)
+    parser.add_argument("--seq", type=int, default=8)
+    parser.add_argument("--pad", action="store_true", help="pad the tails of some rows")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--tolerance", type=float, default=1e-4)
+    parser.add_argument("--quant", default="none", choices=["none", "binary", "q8"])
+    parser.add_argument("--bool-rule", default="gt", choices=["gt", "ge"])
+    parser.add_argument("--sign-zero", default="plus_one", choices=["plus_one", "zero"])
+    parser.add_argument("--thresholds", help="with --quant q8: the thresholds JSON")
+    parser.add_argument("--float-layers", default="",
+                        help="with --quant q8: comma-separated linears kept f32")
+    parser.add_argument("--calibrate", metavar="T.json",
+                        help="run the float reference on the inputs and write max|x| "
+                             "of every linear's input (Q8BERT thresholds)")
+    parser.add_argument("--report-only", action="store_true",
+                        help="print the differences without failing (to measure a deviation)")
+    args = parser.parse_args()
+
+    q8 = None
+    if args.quant == "q8":
+        with open(args.thresholds) as f:
+            q8 = {"thresholds": json.load(f),
+                  "float_layers": set(filter(None, args.float_layers.split(",")))}
+    ref = Reference(args.model, args.quant == "binary", args.bool_rule, args.sign_zero, q8)
+    tmp = tempfile.mkdtemp()
+    paths, inputs = make_inputs(ref, args, tmp)
+    if args.calibrate:
+        ref.calibration = {}
+        ref.forward(*inputs)
+        with open(args.calibrate, "w") as f:
+            json.dump(ref.calibration, f, indent=1, sort_keys=True)
+        print(f"calibrated {len(ref.calibration)} linears")
+        return 0
+    expected = ref.forward(*inputs)
 
     worst = 0.0
     for which, want in expected.items():

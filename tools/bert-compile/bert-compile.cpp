@@ -3,6 +3,8 @@
 //   bert-compile MODEL_DIR|FILE.mlir -o OUT --emit=mlir|llvm|asm|obj|lib|exe
 //                [--target-cpu=host|NAME] [--entry=model|encoder]
 //                [--quant=none|binary [--bool-rule=gt|ge]] [--time-phases]
+//                [--quant=q8 [--thresholds=T.json] [--q8-float-layers=...]
+//                            [--int8-kernel=auto|vnni|avx2|generic]]
 //
 // Outputs are written to a temporary file beside OUT and renamed into place
 // once complete, so a failed compile never leaves a partial file and never
@@ -54,7 +56,24 @@ static cl::opt<Quant> quant(
     cl::values(clEnumValN(Quant::None, "none", "float32 (the default)"),
                clEnumValN(Quant::Binary, "binary",
                           "BiBERT 1-1-1 bit: binary linears, Bi-Attention, "
-                          "binarized word embedding")));
+                          "binarized word embedding"),
+               clEnumValN(Quant::Q8, "q8",
+                          "Q8BERT 8-bit: int8 linears with static input "
+                          "scales, int8 word and position embeddings")));
+static cl::opt<std::string> thresholds(
+    "thresholds", cl::cat(category), cl::value_desc("T.json"),
+    cl::desc("With --quant=q8: a JSON object mapping Hugging Face module "
+             "names to T = max|x| of the layer's input (the checkpoint's "
+             "input_thresh buffers are read too; the file wins)"));
+static cl::list<std::string> floatLayers(
+    "q8-float-layers", cl::CommaSeparated, cl::cat(category),
+    cl::value_desc("module,..."),
+    cl::desc("With --quant=q8: linears kept in f32 (Hugging Face module "
+             "names)"));
+static cl::opt<std::string> int8Kernel(
+    "int8-kernel", cl::init("auto"), cl::cat(category),
+    cl::desc("With --quant=q8: auto (from the target CPU), vnni "
+             "(vpdpbusd), avx2 (exact vpmaddwd) or generic"));
 static cl::opt<std::string> boolRule(
     "bool-rule", cl::init("gt"), cl::cat(category),
     cl::desc("Bi-Attention's bool with --quant=binary: gt (1{x > 0}, the "
@@ -87,6 +106,9 @@ int main(int argc, char **argv) {
   options.timePhases = timePhases;
   options.quant = quant;
   options.boolRule = boolRule;
+  options.thresholdsPath = thresholds;
+  options.floatLayers.assign(floatLayers.begin(), floatLayers.end());
+  options.int8Kernel = int8Kernel;
   options.reportSequence = report ? int64_t(reportSequence) : 0;
   if (boolRule != "gt" && boolRule != "ge") {
     errs() << "bert-compile: error: --bool-rule must be gt or ge, not '"

@@ -81,4 +81,54 @@ def ConvertBQToLinalgPass : Pass<"convert-bq-to-linalg", "::mlir::ModuleOp"> {
   ];
 }
 
+def ConvertBQInt8ToLinalgPass
+    : Pass<"convert-bq-int8-to-linalg", "::mlir::ModuleOp"> {
+  let summary = "Lowers Q8BERT's int8 bq ops to linalg on tensors";
+  let description = [{
+    Q8BERT's inference ops (SEMANTICS.md 1.5) as `linalg.generic` ops on
+    integer tensors:
+
+    * `bq.quantize` of an f32 tensor read through `quant.scast` as its
+      storage: `clamp(roundeven(x * s), -M, M)` (NaN to 0), one
+      elementwise pass.
+    * `bq.dequantize` of an i32 accumulator seen through `quant.scast`:
+      `sitofp(acc) / s`.
+    * `bq.int8_matmul`: with `kernel=generic`, an i32 reduction of sign-
+      extended products (the bias broadcast first). With `kernel=vnni` or
+      `kernel=avx2` and a constant rank-2 rhs whose K is a multiple of 4
+      (2), the activation is packed in the layout of the kernel and the
+      weight prepacked at compile time, and the product is tagged
+      `bertc.int8_linear` for bert-lower-linears:
+      - `vnni` (`vpdpbusd`, unsigned x signed bytes): 4 activations
+        shifted by +128 per i32, the weight as 4 signed bytes per i32 in
+        `[K / 4, N]`, and the shift's compensation `-128 * sum_k W[n, k]`
+        folded into the bias at compile time;
+      - `avx2` (`vpmaddwd`, exact: no `vpmaddubsw` saturation): 2
+        activations sign-extended to i16 per i32, the weight as 2 signed
+        bytes per i16 in `[K / 2, N]`, widened in the kernel.
+      The tagged product's body computes the same dot products, so it is
+      correct wherever no kernel replaces it.
+
+    Before:
+    ```mlir
+    %acc = bq.int8_matmul %x, %w bias %b
+      : tensor<?x768xi8>, tensor<768x768xi8>, tensor<768xi32> -> tensor<?x768xi32>
+    ```
+    After (`kernel=vnni`): a packing generic, a bias broadcast and a
+    `linalg.generic {bertc.int8_linear = "vnni"}` over `tensor<?x192xi32>`
+    and `tensor<192x768xi32>`.
+  }];
+  let options = [
+    Option<"kernel", "kernel", "std::string", /*default=*/"\"generic\"",
+           "generic, avx2 (exact vpmaddwd) or vnni (vpdpbusd)">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
 #endif // BERTC_CONVERSION_PASSES_TD

@@ -8,11 +8,12 @@
 #include "llvm/Support/Error.h"
 
 #include <string>
+#include <vector>
 
 namespace bertc::driver {
 
 /// How the float graph is quantized.
-enum class Quant { None, Binary };
+enum class Quant { None, Binary, Q8 };
 
 /// What bert-compile produces.
 enum class Emit { Mlir, Llvm, Asm, Obj, Lib, Exe };
@@ -27,6 +28,12 @@ struct Options {
   Quant quant = Quant::None;
   /// Bi-Attention's bool with --quant=binary: "gt" (code) or "ge" (paper).
   std::string boolRule = "gt";
+  /// --quant=q8: a JSON file of activation thresholds (Driver/Thresholds.h),
+  /// linears kept f32, and the int8 kernel: auto (from the target's
+  /// features), generic, avx2 or vnni.
+  std::string thresholdsPath;
+  std::vector<std::string> floatLayers;
+  std::string int8Kernel = "auto";
   /// Print the per-tensor size and operation table (driver/Report.h) for
   /// this many tokens before compiling; 0: no report.
   int64_t reportSequence = 0;

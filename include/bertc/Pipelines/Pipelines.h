@@ -32,6 +32,8 @@ struct PipelineOptions {
   /// Quantization passes run first on the bert graph (e.g.
   /// "bert-binarize{bool-rule=gt}"); empty for float.
   std::string quantization;
+  /// convert-bq-int8-to-linalg's kernel: generic, avx2 or vnni.
+  std::string int8Kernel = "generic";
 };
 
 /// Adds the passes that take the import phase's IR to `phase`.

@@ -62,4 +62,39 @@ def BinarizePass : Pass<"bert-binarize", "::mlir::ModuleOp"> {
   ];
 }
 
+def QuantizeQ8Pass : Pass<"bert-quantize-q8", "::mlir::ModuleOp"> {
+  let summary = "Q8BERT: the float bert graph to int8 inference";
+  let description = [{
+    Rewrites the float graph into Q8BERT's inference as its official code
+    defines it (SEMANTICS.md section 1.5), with static activation scales:
+
+    * Every `bert.linear` with a constant weight (Q, K, V, attention output,
+      FFN1, FFN2, pooler, classifier) unless listed in `float-layers`:
+      `x_q = quantize(x, s_x)` with `s_x = 127 / T` (T from the module's
+      `bertc.thresholds` dictionary, keyed by the Hugging Face module name),
+      the weight quantized per tensor with `s_w = 127 / max|W|` (folded to
+      int8 codes at compile time), the bias to int32 with `s_b = s_w * s_x`,
+      `acc = bq.int8_matmul` (int32, wrapping) and `y = acc / s_b` in f32:
+      `bq.quantize`, `quant.scast`, `bq.int8_matmul`, `bq.dequantize`.
+    * The word and position embedding tables become int8 codes with a
+      per-tensor scale; the lookup divides the codes by it. Token-type
+      embeddings, LayerNorm, GELU, softmax and both attention products stay
+      f32.
+
+    A linear without a threshold is an error naming it (give thresholds, or
+    list it in `float-layers`).
+  }];
+  let options = [
+    ListOption<"floatLayers", "float-layers", "std::string",
+               "Hugging Face module names of linears kept in f32">
+  ];
+  let dependentDialects = [
+    "::bertc::bq::BQDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::quant::QuantDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
 #endif // BERTC_QUANTIZATION_PASSES_TD

@@ -1,0 +1,38 @@
+//===- Q8.h - Which tensors Q8BERT quantizes, and their thresholds -*- C++ -*-===//
+//
+// One answer, used by bert-quantize-q8, bert-compile (thresholds from a
+// JSON file or the checkpoint) and bert-compile --report.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef BERTC_QUANTIZATION_Q8_H
+#define BERTC_QUANTIZATION_Q8_H
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <optional>
+#include <string>
+
+namespace bertc::quantization {
+
+/// The module attribute that carries the activation thresholds T = max|x|
+/// of each quantized linear's input: a dictionary from the Hugging Face
+/// module name (`bert.encoder.layer.0.attention.self.query`) to an f32.
+inline constexpr llvm::StringLiteral kThresholdsAttr = "bertc.thresholds";
+
+/// "bert.encoder.layer.0.attention.self.query.weight" -> the module name.
+std::string moduleOfTensor(llvm::StringRef tensor);
+
+/// True for the word and position embedding tables (SEMANTICS.md 1.7);
+/// token types stay f32.
+bool quantizesEmbedding8(llvm::StringRef tableName);
+
+/// The threshold of `module` in `thresholds`, with or without the "bert."
+/// prefix (checkpoints of BertModel have none, task models have it).
+std::optional<float> findThreshold(mlir::DictionaryAttr thresholds,
+                                   llvm::StringRef module);
+
+} // namespace bertc::quantization
+
+#endif // BERTC_QUANTIZATION_Q8_H

@@ -1,0 +1,243 @@
+//===- QuantizeQ8.cpp - Q8BERT's int8 inference graph ---------------------===//
+//
+// SEMANTICS.md section 1.5, official code: symmetric 8-bit quantization
+// with per-tensor weight scales (s_w = 127 / max|W|, folded to int8 codes at
+// compile time), static input scales s_x = 127 / T from calibrated
+// thresholds, an int32 bias with s_b = s_w * s_x, int32 accumulation and
+// the output dequantized to f32 by a division by s_b. Word and position
+// embeddings are int8 tables; everything else stays f32.
+//
+//===----------------------------------------------------------------------===//
+
+#include "bertc/Quantization/Passes.h"
+#include "bertc/Quantization/Q8.h"
+
+#include "bertc/Support/QuantMath.h"
+#include "bertc/Utils/ConstantData.h"
+#include "dialects/BQ/IR/BQ.h"
+#include "dialects/Bert/IR/Bert.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Quant/IR/Quant.h"
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Matchers.h"
+
+#include <cmath>
+
+namespace bertc {
+#define GEN_PASS_DEF_QUANTIZEQ8PASS
+#include "bertc/Quantization/Passes.h.inc"
+} // namespace bertc
+
+using namespace mlir;
+using namespace bertc;
+
+std::string bertc::quantization::moduleOfTensor(StringRef tensor) {
+  tensor.consume_back(".weight");
+  return tensor.str();
+}
+
+bool bertc::quantization::quantizesEmbedding8(StringRef tableName) {
+  return tableName.ends_with("embeddings.word_embeddings.weight") ||
+         tableName.ends_with("embeddings.position_embeddings.weight");
+}
+
+std::optional<float>
+bertc::quantization::findThreshold(DictionaryAttr thresholds, StringRef module) {
+  if (!thresholds)
+    return std::nullopt;
+  auto lookup = [&](StringRef key) -> std::optional<float> {
+    if (auto value = thresholds.getAs<FloatAttr>(key))
+      return static_cast<float>(value.getValueAsDouble());
+    return std::nullopt;
+  };
+  if (std::optional<float> direct = lookup(module))
+    return direct;
+  if (module.starts_with("bert."))
+    return lookup(module.drop_front(5));
+  return lookup(("bert." + module).str());
+}
+
+namespace {
+
+using IT = utils::IteratorType;
+
+/// The symmetric quantizer of SEMANTICS.md 1.1 with multiplier `scale`:
+/// signed `bits`-bit storage in [-M, M], zero point 0, step 1 / scale.
+static quant::UniformQuantizedType symmetricType(MLIRContext *context,
+                                                 float scale, unsigned bits) {
+  int64_t level = maxLevel(bits);
+  return quant::UniformQuantizedType::get(
+      quant::QuantizationFlags::Signed, IntegerType::get(context, bits),
+      Float32Type::get(context), stepFromScale(scale), /*zeroPoint=*/0,
+      -level, level);
+}
+
+static RankedTensorType withElement(Value value, Type element) {
+  return RankedTensorType::get(
+      cast<RankedTensorType>(value.getType()).getShape(), element);
+}
+
+/// quantize(x, scale) as its integer storage: bq.quantize + quant.scast.
+/// Constant inputs fold to integer constants under canonicalize.
+static Value quantizeToStorage(OpBuilder &b, Location l, Value x, float scale,
+                               unsigned bits) {
+  auto type = symmetricType(b.getContext(), scale, bits);
+  Value quantized =
+      bq::QuantizeOp::create(b, l, withElement(x, type), x).getResult();
+  return quant::StorageCastOp::create(b, l, withElement(x, type.getStorageType()),
+                                      quantized);
+}
+
+/// The largest magnitude of a constant tensor, or nullopt.
+static std::optional<float> maxMagnitude(Value constant) {
+  Attribute attr;
+  if (!matchPattern(constant, m_Constant(&attr)))
+    return std::nullopt;
+  std::optional<SmallVector<float>> values = getF32Values(attr);
+  if (!values)
+    return std::nullopt;
+  float largest = 0.0f;
+  for (float value : *values)
+    largest = std::max(largest, std::fabs(value));
+  return largest;
+}
+
+/// s = 127 / T for a positive, finite T; an error naming `what` otherwise.
+static FailureOr<float> scaleOf(Operation *op, StringRef what, float threshold) {
+  if (!(threshold > 0.0f) || !std::isfinite(threshold))
+    return op->emitError("bert-quantize-q8: ")
+           << what << " must be positive and finite, got " << threshold;
+  return scaleFromThreshold(threshold, 8);
+}
+
+/// y = (quantize(x, s_x) . quantize(W, s_w)^T + quantize(b, s_w s_x)) / (s_w s_x).
+static LogicalResult quantizeLinear(bert::LinearOp op, DictionaryAttr thresholds,
+                                    ArrayRef<std::string> floatLayers) {
+  std::string name = constantName(op.getWeight());
+  if (name.empty())
+    return success(); // not a checkpoint weight
+  std::string module = quantization::moduleOfTensor(name);
+  if (llvm::is_contained(floatLayers, module))
+    return success();
+  std::optional<float> threshold = quantization::findThreshold(thresholds, module);
+  if (!threshold)
+    return op.emitError("bert-quantize-q8: no input threshold for '")
+           << module
+           << "': give one (bert-compile --thresholds T.json, or the "
+              "module's bertc.thresholds) or keep the layer f32 "
+              "(--q8-float-layers)";
+  std::optional<float> weightMax = maxMagnitude(op.getWeight());
+  if (!weightMax)
+    return op.emitError("bert-quantize-q8: cannot read the constant ") << name;
+  FailureOr<float> inputScale =
+      scaleOf(op, "the input threshold of '" + module + "'", *threshold);
+  FailureOr<float> weightScale =
+      scaleOf(op, "max|W| of '" + name + "'", *weightMax);
+  if (failed(inputScale) || failed(weightScale))
+    return failure();
+  // f32 product, as the official code multiplies the two scale tensors.
+  float biasScale = *weightScale * *inputScale;
+
+  OpBuilder b(op);
+  Location l = op.getLoc();
+  Value x = quantizeToStorage(b, l, op.getInput(), *inputScale, 8);
+  Value w = quantizeToStorage(b, l, op.getWeight(), *weightScale, 8);
+  Value bias = op.getBias() ? quantizeToStorage(b, l, op.getBias(), biasScale, 32)
+                            : Value();
+  auto resultType = cast<RankedTensorType>(op.getType());
+  auto accType = RankedTensorType::get(resultType.getShape(), b.getI32Type());
+  Value acc = bq::Int8MatmulOp::create(b, l, accType, x, w, bias);
+  auto accQuant = symmetricType(b.getContext(), biasScale, 32);
+  Value quantized = quant::StorageCastOp::create(
+      b, l, RankedTensorType::get(resultType.getShape(), accQuant), acc);
+  Value y = bq::DequantizeOp::create(b, l, resultType, quantized);
+  op.replaceAllUsesWith(y);
+  op.erase();
+  return success();
+}
+
+/// A lookup in an int8 table: out[..., h] = codes[id, h] / s (f32).
+static LogicalResult quantizeEmbedding(bert::EmbeddingOp op) {
+  std::string name = constantName(op.getTable());
+  if (!quantization::quantizesEmbedding8(name))
+    return success();
+  std::optional<float> tableMax = maxMagnitude(op.getTable());
+  if (!tableMax)
+    return op.emitError("bert-quantize-q8: cannot read the constant ") << name;
+  FailureOr<float> scale = scaleOf(op, "max|E| of '" + name + "'", *tableMax);
+  if (failed(scale))
+    return failure();
+  OpBuilder b(op);
+  Location l = op.getLoc();
+  Value codes = quantizeToStorage(b, l, op.getTable(), *scale, 8);
+  auto tableType = cast<RankedTensorType>(op.getTable().getType());
+  int64_t vocab = tableType.getDimSize(0);
+  auto resultType = op.getType();
+  int64_t rank = resultType.getRank();
+  Value ids = op.getIds();
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, l, ids);
+  sizes.push_back(b.getIndexAttr(tableType.getDimSize(1)));
+  Value init = tensor::EmptyOp::create(b, l, sizes, b.getF32Type());
+  AffineMap idsMap = AffineMap::getMultiDimIdentityMap(rank, b.getContext())
+                         .getMajorSubMap(rank - 1);
+  auto lookup = linalg::GenericOp::create(
+      b, l, TypeRange{init.getType()}, ValueRange{ids}, ValueRange{init},
+      ArrayRef<AffineMap>{idsMap, b.getMultiDimIdentityMap(rank)},
+      SmallVector<IT>(rank, IT::parallel),
+      [&](OpBuilder &ib, Location il, ValueRange args) {
+        auto index = [&](int64_t v) -> Value {
+          return arith::ConstantIndexOp::create(ib, il, v);
+        };
+        // Ids are checked at the entry point; the clamp keeps reads in
+        // bounds for callers that bypass it, as bert.embedding does.
+        Value id = arith::IndexCastOp::create(ib, il, ib.getIndexType(), args[0]);
+        Value row = arith::MinSIOp::create(
+            ib, il, arith::MaxSIOp::create(ib, il, id, index(0)),
+            index(vocab - 1));
+        Value column = linalg::IndexOp::create(ib, il, rank - 1);
+        Value code = tensor::ExtractOp::create(ib, il, codes,
+                                               ValueRange{row, column});
+        Value value = arith::SIToFPOp::create(ib, il, ib.getF32Type(), code);
+        Value divisor =
+            arith::ConstantOp::create(ib, il, ib.getF32FloatAttr(*scale));
+        linalg::YieldOp::create(
+            ib, il, ValueRange{arith::DivFOp::create(ib, il, value, divisor)});
+      });
+  Value result = lookup.getResult(0);
+  if (result.getType() != resultType)
+    result = tensor::CastOp::create(b, l, resultType, result);
+  op.replaceAllUsesWith(result);
+  op.erase();
+  return success();
+}
+
+struct QuantizeQ8Pass : bertc::impl::QuantizeQ8PassBase<QuantizeQ8Pass> {
+  using QuantizeQ8PassBase::QuantizeQ8PassBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto thresholds =
+        module->getAttrOfType<DictionaryAttr>(quantization::kThresholdsAttr);
+    SmallVector<std::string> floats(floatLayers.begin(), floatLayers.end());
+    SmallVector<Operation *> ops;
+    module.walk([&](Operation *op) {
+      if (isa<bert::LinearOp, bert::EmbeddingOp>(op))
+        ops.push_back(op);
+    });
+    bool failed = false;
+    for (Operation *op : ops) {
+      LogicalResult result =
+          isa<bert::LinearOp>(op)
+              ? quantizeLinear(cast<bert::LinearOp>(op), thresholds, floats)
+              : quantizeEmbedding(cast<bert::EmbeddingOp>(op));
+      failed |= mlir::failed(result);
+    }
+    if (failed)
+      signalPassFailure();
+  }
+};
+
+} // namespace
