@@ -74,8 +74,37 @@ def binary_linear(n, k, w):
 """
 
 
+def q8_linears(build, work, blobs):
+    """Q8BERT linears on the same weights, compiled with --quant=q8: the
+    input threshold T = 0.5 (max |x| of gemm_bench's inputs) rides in the
+    module's bertc.thresholds, the int8 kernel is the host's best."""
+    module = os.path.join(work, "linears_q8.mlir")
+    shapes = ((768, 768), (3072, 768), (768, 3072))
+    with open(module, "w") as out:
+        entries = ", ".join(f'"q8w{n}x{k}" = 0.5 : f32' for n, k in shapes)
+        # Named: its buffer cache's release function is bertc_q8_release_buffers.
+        out.write(f"module @bertc_q8 attributes {{bertc.thresholds = {{{entries}}}}} {{\n")
+        for n, k in shapes:
+            out.write(f"""func.func @q8_{n}_{k}(%x: tensor<?x{k}xf32>) -> tensor<?x{n}xf32> attributes {{llvm.emit_c_interface}} {{
+  %w = arith.constant dense_resource<q8w{n}x{k}.weight> : tensor<{n}x{k}xf32>
+  %b = arith.constant dense_resource<q8w{n}x{k}.bias> : tensor<{n}xf32>
+  %y = bert.linear %x, %w bias %b : tensor<?x{k}xf32>, tensor<{n}x{k}xf32>, tensor<{n}xf32> -> tensor<?x{n}xf32>
+  return %y : tensor<?x{n}xf32>
+}}
+""")
+        out.write("}\n{-#\n  dialect_resources: {\n    builtin: {\n")
+        out.write(",\n".join(
+            f'      q8w{n}x{k}.{part}: "0x04000000{blobs[f"{key}{n}x{k}"].tobytes().hex().upper()}"'
+            for n, k in shapes for part, key in (("weight", "w"), ("bias", "b"))))
+        out.write("\n    }\n  }\n#-}\n")
+    obj = os.path.join(work, "linears_q8.o")
+    sh([os.path.join(build, "bin", "bert-compile"), module, "--quant=q8", "--emit=obj", "-o", obj])
+    return obj
+
+
 def gemm(build, work):
-    print("== fp32 and binary (BiBERT) linears vs OpenBLAS sgemm (x W^T + b), 1 thread")
+    print("== fp32, binary (BiBERT) and int8 (Q8BERT) linears vs OpenBLAS sgemm (x W^T + b)"
+          " and oneDNN int8 matmul, 1 thread")
     # Weights are compile-time constants, as in a compiled model (they are
     # prepacked); OpenBLAS gets the same values from weights.bin.
     module = os.path.join(work, "linears.mlir")
@@ -105,8 +134,10 @@ def gemm(build, work):
         out.write("\n    }\n  }\n#-}\n")
     obj = os.path.join(work, "linears.o")
     sh([os.path.join(build, "bin", "bert-compile"), module, "--emit=obj", "-o", obj])
+    q8_obj = q8_linears(build, work, blobs)
     exe = os.path.join(work, "gemm_bench")
-    sh(["cc", "-O2", "-o", exe, os.path.join(HERE, "gemm_bench.c"), obj, "-lopenblas", "-lm"])
+    sh(["cc", "-O2", "-o", exe, os.path.join(HERE, "gemm_bench.c"),
+        os.path.join(HERE, "onednn_matmul.c"), obj, q8_obj, "-lopenblas", "-ldnnl", "-lm"])
     sh([exe, os.path.join(work, "weights.bin")], env=bench_env())
 
 

@@ -1,9 +1,11 @@
-/*===- gemm_bench.c - bertc's fp32 linear against OpenBLAS sgemm ----------===*
+/*===- gemm_bench.c - bertc's linears against OpenBLAS and oneDNN ---------===*
  *
  * Links the linears that bench.py compiled with bert-compile (one C entry per
- * BERT-base weight shape) and times them against cblas_sgemm on the same
- * data, single-threaded, printing medians and the ratio. Also checks that
- * both agree, so a fast wrong kernel cannot look good.
+ * BERT-base weight shape: fp32, BiBERT binary and Q8BERT int8) and times
+ * them against cblas_sgemm on the same data and oneDNN's int8 matmuls on
+ * the same shapes, single-threaded, printing medians and the ratios. Each
+ * of ours is checked against a plain C version, so a fast wrong kernel
+ * cannot look good.
  *===----------------------------------------------------------------------===*/
 #include <cblas.h>
 #include <math.h>
@@ -13,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "onednn_matmul.h"
 #include "timing.h"
 
 struct m1 { float *allocated, *aligned; int64_t offset, sizes[1], strides[1]; };
@@ -27,6 +30,12 @@ void _mlir_ciface_linear_768_3072(struct m2 *, struct m2 *);
 void _mlir_ciface_binary_768_768(struct m2 *, struct m2 *);
 void _mlir_ciface_binary_3072_768(struct m2 *, struct m2 *);
 void _mlir_ciface_binary_768_3072(struct m2 *, struct m2 *);
+void _mlir_ciface_q8_768_768(struct m2 *, struct m2 *);
+void _mlir_ciface_q8_3072_768(struct m2 *, struct m2 *);
+void _mlir_ciface_q8_768_3072(struct m2 *, struct m2 *);
+/* The input threshold compiled into the q8 linears: max |x| of the inputs
+ * (random_floats gives [-0.5, 0.5]). */
+#define Q8_THRESHOLD 0.5f
 
 
 /* Median seconds of `samples` runs, each repeated until it lasts >= 50 ms. */
@@ -69,6 +78,32 @@ static void binary_reference(const struct problem *q, float *out) {
   }
 }
 
+/* Q8BERT's inference linear in plain C (SEMANTICS.md 1.5), the check of
+ * the compiled one: codes clamp(rint(v s), -127, 127) in f32, per-tensor
+ * s_w = 127 / max|W|, s_x = 127 / T, bias codes with s_b = s_w s_x, an
+ * int64 sum wrapped to int32, and acc / s_b. */
+static float q8_code(float v, float s, float level) {
+  float r = rintf(v * s);
+  return r < -level ? -level : r > level ? level : r;
+}
+
+static void q8_reference(const struct problem *q, float *out) {
+  float wmax = 0;
+  for (size_t i = 0; i < (size_t)q->n * q->k; ++i) wmax = fmaxf(wmax, fabsf(q->w[i]));
+  float s_w = 127.0f / wmax, s_x = 127.0f / Q8_THRESHOLD, s_b = s_w * s_x;
+  for (int n = 0; n < q->n; ++n) {
+    const float *row = q->w + (size_t)n * q->k;
+    double b = rint((double)(q->b[n] * s_b)); /* |b s_b| is far below 2^31 */
+    for (int m = 0; m < q->m; ++m) {
+      const float *x = q->x + (size_t)m * q->k;
+      int64_t acc = (int64_t)b;
+      for (int k = 0; k < q->k; ++k)
+        acc += (int64_t)q8_code(x[k], s_x, 127) * (int64_t)q8_code(row[k], s_w, 127);
+      out[(size_t)m * q->n + n] = (float)(int32_t)(uint32_t)acc / s_b;
+    }
+  }
+}
+
 static void run_ours(void *p) {
   struct problem *q = p;
   struct m2 x = {q->x, q->x, 0, {q->m, q->k}, {q->k, 1}};
@@ -104,14 +139,17 @@ int main(int argc, char **argv) {
   }
   printf("OpenBLAS %s, kernel %s, 1 thread\n", openblas_get_config(), openblas_get_corename());
   const int ms[] = {1, 128, 512};
-  const struct { int n, k; linear_fn fn, binary; } shapes[] = {
-      {768, 768, _mlir_ciface_linear_768_768, _mlir_ciface_binary_768_768},
-      {3072, 768, _mlir_ciface_linear_3072_768, _mlir_ciface_binary_3072_768},
-      {768, 3072, _mlir_ciface_linear_768_3072, _mlir_ciface_binary_768_3072}};
+  const struct { int n, k; linear_fn fn, binary, q8; } shapes[] = {
+      {768, 768, _mlir_ciface_linear_768_768, _mlir_ciface_binary_768_768,
+       _mlir_ciface_q8_768_768},
+      {3072, 768, _mlir_ciface_linear_3072_768, _mlir_ciface_binary_3072_768,
+       _mlir_ciface_q8_3072_768},
+      {768, 3072, _mlir_ciface_linear_768_3072, _mlir_ciface_binary_768_3072,
+       _mlir_ciface_q8_768_3072}};
   unsigned seed = 1;
   int failures = 0;
-  char binary_rows[9][160];
-  int binary_count = 0;
+  char binary_rows[9][160], q8_rows[9][200];
+  int binary_count = 0, q8_count = 0;
   printf("%-16s %12s %12s %10s %10s %8s\n", "M x N x K", "bertc ms", "OpenBLAS ms",
          "bertc GF/s", "BLAS GF/s", "ratio");
   for (size_t s = 0; s < 3; ++s) {
@@ -156,6 +194,30 @@ int main(int argc, char **argv) {
       snprintf(binary_rows[binary_count++], 160,
                "%-16s %12.3f %12.3f %10.1f %8.2fx%s", name, binary * 1e3, blas * 1e3,
                flops / binary * 1e-9, blas / binary, wrong ? "  MISMATCH" : "");
+      /* The int8 linear (quantize x, int8 product, dequantize) against
+       * the same sgemm time and oneDNN's bare s8s8s32 / u8s8s32 matmuls
+       * on the same shape; it must equal the C version exactly (a float
+       * rounding difference before a quantizer would show as a code off
+       * by one, hence a 1e-3 relative budget on a few outputs). */
+      struct problem q8 = q;
+      q8.fn = shapes[s].q8;
+      double int8 = median_time(run_ours, &q8);
+      q8_reference(&q, want);
+      differing = 0;
+      for (size_t e = 0; e < (size_t)q.m * q.n; ++e)
+        differing += fabsf(q.ours[e] - want[e]) > 1e-5f * (1 + fabsf(want[e]));
+      wrong = differing * 1000 > (size_t)q.m * q.n;
+      failures += wrong;
+      struct onednn_matmul *s8 = onednn_matmul_create(q.m, q.n, q.k, 0);
+      struct onednn_matmul *u8 = onednn_matmul_create(q.m, q.n, q.k, 1);
+      double dnnl_s8 = median_time(onednn_matmul_run, s8);
+      double dnnl_u8 = median_time(onednn_matmul_run, u8);
+      onednn_matmul_destroy(s8);
+      onednn_matmul_destroy(u8);
+      snprintf(q8_rows[q8_count++], 200,
+               "%-16s %10.3f %10.3f %10.3f %10.3f %8.2fx %8.2fx %8.2fx%s", name,
+               int8 * 1e3, blas * 1e3, dnnl_s8 * 1e3, dnnl_u8 * 1e3, blas / int8,
+               dnnl_s8 / int8, dnnl_u8 / int8, wrong ? "  MISMATCH" : "");
       free(want);
       free(q.x); free(q.ours); free(q.blas);
     }
@@ -170,5 +232,13 @@ int main(int argc, char **argv) {
          "eq. GF/s", "ratio");
   for (int r = 0; r < binary_count; ++r) printf("%s\n", binary_rows[r]);
   printf("(eq. GF/s: 2 M N K / time, as if the binary MACs were float ones)\n");
+  printf("\n== int8 linear (Q8BERT: quantize x, int8 x int8 -> int32 + bias, / s_b) vs "
+         "OpenBLAS fp32 sgemm and oneDNN %s int8 matmul (s32 out), 1 thread\n",
+         onednn_version());
+  printf("%-16s %10s %10s %10s %10s %9s %9s %9s\n", "M x N x K", "int8 ms", "sgemm ms",
+         "s8s8 ms", "u8s8 ms", "vs sgemm", "vs s8s8", "vs u8s8");
+  for (int r = 0; r < q8_count; ++r) printf("%s\n", q8_rows[r]);
+  printf("(ratios: peer time / bertc time; bertc's int8 linear includes quantizing x and\n"
+         " dequantizing the output, oneDNN's matmul takes int8 in and gives int32 out)\n");
   return failures != 0;
 }

@@ -11,8 +11,8 @@ packages=(
   # Build and unit tests.
   cmake ninja-build ccache g++ libgtest-dev
   # The independent PyTorch reference of the end-to-end tests and the
-  # benchmarks' peers (OpenBLAS sgemm, PyTorch).
-  python3 python3-numpy python3-torch libopenblas-dev
+  # benchmarks' peers (OpenBLAS sgemm, oneDNN's int8 matmul, PyTorch).
+  python3 python3-numpy python3-torch libopenblas-dev libdnnl-dev
   # The sanitizer and libFuzzer runtimes of the robustness stage.
   libclang-rt-22-dev
 )

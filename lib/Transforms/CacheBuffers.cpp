@@ -225,12 +225,16 @@ struct CacheBuffersPass
                                        "bert-cache-buffers runtime");
   }
 
-  /// `<entry>_release_buffers`, so that two models linked into one program
-  /// each release their own cache.
+  /// `<entry>_release_buffers` (or `<module name>_`, or `bertc_` for an
+  /// unnamed module without an entry), so that two models linked into one
+  /// program each release their own cache.
   std::string releaseFunctionName() {
-    auto entry = getOperation()->getAttrOfType<StringAttr>("bertc.entry");
-    return (entry ? entry.getValue().str() : std::string("bertc")) +
-           "_release_buffers";
+    std::string prefix = "bertc";
+    if (auto entry = getOperation()->getAttrOfType<StringAttr>("bertc.entry"))
+      prefix = entry.getValue().str();
+    else if (std::optional<StringRef> name = getOperation().getSymName())
+      prefix = name->str();
+    return prefix + "_release_buffers";
   }
 
   static void replaceAll(std::string &text, StringRef from, StringRef to) {

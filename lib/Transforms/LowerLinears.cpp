@@ -31,6 +31,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -51,6 +52,25 @@ namespace {
 
 constexpr llvm::StringLiteral kLinearTag = "bertc.linear";
 constexpr llvm::StringLiteral kXnorTag = "bertc.xnor_linear";
+/// Q8BERT's products, prepacked by convert-bq-int8-to-linalg: the value
+/// names the layout, "vnni" or "avx2".
+constexpr llvm::StringLiteral kInt8Tag = "bertc.int8_linear";
+
+/// What a tagged product multiplies.
+enum class Product {
+  F32,   ///< out += x * w
+  Xnor,  ///< out += popcount(x XOR w) on 64-bit words of packed bits
+  Vnni,  ///< out += 4 (x byte + 128) * (w byte), vpdpbusd on i32 words
+  Avx2,  ///< out += 2 (x i16) * (w byte), vpmaddwd on widened bytes
+};
+
+Product productOf(Operation *op) {
+  if (op->hasAttr(kXnorTag))
+    return Product::Xnor;
+  if (auto int8 = op->getAttrOfType<StringAttr>(kInt8Tag))
+    return int8.getValue() == "vnni" ? Product::Vnni : Product::Avx2;
+  return Product::F32;
+}
 
 /// Vectors per column block: two beside a block of rows, four for a single
 /// row (independent FMA chains hide the FMA latency when M is 1).
@@ -61,9 +81,10 @@ constexpr unsigned kTailColumns = 4;
 struct Gemm {
   Value x, w, out; // memref<?xK>, memref<KxN> or panels, memref<?xN>
   int64_t k, n;
-  /// An XOR-popcount product of packed bits (tag `bertc.xnor_linear`,
-  /// i64 words): out[m, n] += popcount(x[m, k] XOR w[k, n]).
-  bool binary = false;
+  /// F32, or an XOR-popcount product of packed bits (tag
+  /// `bertc.xnor_linear`, i64 words): out[m, n] += popcount(x[m, k] XOR
+  /// w[k, n]), or an int8 product on packed words (`bertc.int8_linear`).
+  Product product = Product::F32;
   /// out was only zero-filled before the product: the kernel overwrites it
   /// and the fill is dropped (for the counts of packed products, megabytes
   /// of memset per layer).
@@ -73,6 +94,36 @@ struct Gemm {
   /// is a multiple of 1024 (rows 4 KiB apart map to the same cache sets).
   bool panels = false;
 };
+
+/// The elements of a constant global's [K, N] initial value reordered
+/// panel-major [N / P, K, P], as an attribute of `type`: f32 weights (a
+/// resource blob) or the int8 kernels' integer words (dense).
+static Attribute reorderIntoPanels(Attribute initial, RankedTensorType type,
+                                   StringRef name, int64_t k, int64_t n,
+                                   int64_t panel) {
+  auto panelIndex = [&](int64_t i) {
+    int64_t p = i / (k * panel), row = (i / panel) % k, c = i % panel;
+    return row * n + p * panel + c;
+  };
+  if (type.getElementType().isF32()) {
+    std::optional<SmallVector<float>> values = bertc::getF32Values(initial);
+    if (!values)
+      return {};
+    SmallVector<float> packed(values->size());
+    for (int64_t i = 0, e = packed.size(); i < e; ++i)
+      packed[i] = (*values)[panelIndex(i)];
+    return bertc::makeF32Resource(type, name, packed);
+  }
+  auto dense = dyn_cast<DenseIntElementsAttr>(initial);
+  if (!dense)
+    return {};
+  SmallVector<APInt> values(dense.getValues<APInt>());
+  SmallVector<APInt> packed;
+  packed.reserve(values.size());
+  for (int64_t i = 0, e = values.size(); i < e; ++i)
+    packed.push_back(values[panelIndex(i)]);
+  return DenseIntElementsAttr::get(type, packed);
+}
 
 /// The weight as a panel-major constant, when it is a constant global: a
 /// new global `<name>_panels` [N / P, K, P] replaces the [K, N] one.
@@ -87,19 +138,14 @@ static Value packWeightPanels(OpBuilder &builder, Location loc, Value weight,
   if (!global || !global.getConstant() || !global.getInitialValue())
     return {};
   std::string name = (global.getSymName() + "_panels").str();
-  auto type = MemRefType::get({n / panel, k, panel}, builder.getF32Type());
+  Type element = cast<MemRefType>(weight.getType()).getElementType();
+  auto type = MemRefType::get({n / panel, k, panel}, element);
   if (!module.lookupSymbol<memref::GlobalOp>(name)) {
-    std::optional<SmallVector<float>> values =
-        bertc::getF32Values(*global.getInitialValue());
-    if (!values)
+    auto tensorType = RankedTensorType::get(type.getShape(), element);
+    Attribute attr = reorderIntoPanels(*global.getInitialValue(), tensorType,
+                                       name, k, n, panel);
+    if (!attr)
       return {};
-    SmallVector<float> packed(values->size());
-    for (int64_t p = 0; p < n / panel; ++p)
-      for (int64_t row = 0; row < k; ++row)
-        for (int64_t c = 0; c < panel; ++c)
-          packed[(p * k + row) * panel + c] = (*values)[row * n + p * panel + c];
-    auto tensorType = RankedTensorType::get(type.getShape(), type.getElementType());
-    auto attr = bertc::makeF32Resource(tensorType, name, packed);
     OpBuilder atModule(global);
     memref::GlobalOp::create(atModule, global.getLoc(),
                              atModule.getStringAttr(name),
@@ -132,10 +178,15 @@ static std::optional<Gemm> matchGemm(linalg::GenericOp op, OpBuilder &builder,
   auto xType = dyn_cast<MemRefType>(op.getDpsInputs()[0].getType());
   auto wType = dyn_cast<MemRefType>(op.getDpsInputs()[1].getType());
   auto outType = dyn_cast<MemRefType>(op.getDpsInits()[0].getType());
-  bool binary = op->hasAttr(kXnorTag);
-  Type element = binary ? Type(builder.getI64Type()) : Type(builder.getF32Type());
+  Product product = productOf(op);
+  Type element = builder.getF32Type(), wElement;
+  if (product == Product::Xnor)
+    element = builder.getI64Type();
+  else if (product != Product::F32)
+    element = builder.getI32Type();
+  wElement = product == Product::Avx2 ? Type(builder.getI16Type()) : element;
   if (!xType || !wType || !outType || xType.getElementType() != element ||
-      wType.getElementType() != element ||
+      wType.getElementType() != wElement ||
       outType.getElementType() != element || xType.getRank() < 2 ||
       wType.getRank() != 2 || !wType.hasStaticShape() ||
       !xType.getLayout().isIdentity() || !wType.getLayout().isIdentity() ||
@@ -148,9 +199,10 @@ static std::optional<Gemm> matchGemm(linalg::GenericOp op, OpBuilder &builder,
   Location loc = op.getLoc();
   Gemm gemm{asMatrix(builder, loc, op.getDpsInputs()[0]),
             op.getDpsInputs()[1],
-            asMatrix(builder, loc, op.getDpsInits()[0]), k, n, binary};
+            asMatrix(builder, loc, op.getDpsInits()[0]), k, n, product};
   // Packed-bit weights stay [K, N]: K words is 12-48 rows, far fewer than
   // the 768-3072 rows of f32 weights whose aliasing panels avoid.
+  bool binary = product == Product::Xnor;
   if (Value panels = binary ? Value()
                             : packWeightPanels(builder, loc, gemm.w, k, n,
                                                kTailColumns * lanes)) {
@@ -169,6 +221,40 @@ static Value xorPopcountAdd(OpBuilder &b, Location l, Value broadcast, Value w,
                                bertc::buildXorPopcount(b, l, broadcast, w));
 }
 
+/// acc + vpdpbusd: each i32 lane adds the 4 products of the unsigned bytes
+/// of x (activations + 128) with the signed bytes of w (AVX512-VNNI on 16
+/// lanes, AVX-VNNI or AVX512-VNNI/VL on 8).
+static Value vnniDotAdd(OpBuilder &b, Location l, Value broadcast, Value w,
+                        Value accumulator) {
+  auto lanes = cast<VectorType>(accumulator.getType()).getDimSize(0);
+  auto bytes = VectorType::get({4 * lanes}, b.getI8Type());
+  Value x8 = vector::BitCastOp::create(b, l, bytes, broadcast);
+  Value w8 = vector::BitCastOp::create(b, l, bytes, w);
+  std::string name = "llvm.x86.avx512.vpdpbusd." + std::to_string(32 * lanes);
+  return LLVM::CallIntrinsicOp::create(b, l, accumulator.getType(),
+                                       b.getStringAttr(name),
+                                       ValueRange{accumulator, x8, w8})
+      .getResult(0);
+}
+
+/// acc + vpmaddwd: w's two signed bytes per column widened to i16, times
+/// x's pair of i16, summed in i32 (exact: no vpmaddubsw saturation).
+static Value avx2DotAdd(OpBuilder &b, Location l, Value broadcast, Value w,
+                        Value accumulator) {
+  auto lanes = cast<VectorType>(accumulator.getType()).getDimSize(0);
+  Value w8 = vector::BitCastOp::create(
+      b, l, VectorType::get({2 * lanes}, b.getI8Type()), w);
+  auto halves = VectorType::get({2 * lanes}, b.getI16Type());
+  Value w16 = arith::ExtSIOp::create(b, l, halves, w8);
+  Value x16 = vector::BitCastOp::create(b, l, halves, broadcast);
+  Value products =
+      LLVM::CallIntrinsicOp::create(b, l, accumulator.getType(),
+                                    b.getStringAttr("llvm.x86.avx2.pmadd.wd"),
+                                    ValueRange{x16, w16})
+          .getResult(0);
+  return arith::AddIOp::create(b, l, accumulator, products);
+}
+
 /// One register tile of `gemm` (see RegisterTile.h).
 static void emitTile(OpBuilder &b, Location l, const Gemm &gemm, Value row,
                      unsigned rows, Value col, unsigned columns,
@@ -176,9 +262,22 @@ static void emitTile(OpBuilder &b, Location l, const Gemm &gemm, Value row,
   bertc::kernels::ProductOperands operands{
       gemm.x, gemm.w, gemm.out, arith::ConstantIndexOp::create(b, l, gemm.k),
       gemm.panels ? int64_t(kTailColumns * lanes) : 0};
-  if (gemm.binary) {
+  switch (gemm.product) {
+  case Product::F32:
+    break;
+  case Product::Xnor:
     operands.elementType = b.getI64Type();
     operands.combine = xorPopcountAdd;
+    break;
+  case Product::Vnni:
+    operands.elementType = b.getI32Type();
+    operands.combine = vnniDotAdd;
+    break;
+  case Product::Avx2:
+    operands.elementType = b.getI32Type();
+    operands.wElementType = b.getI16Type();
+    operands.combine = avx2DotAdd;
+    break;
   }
   operands.overwrite = gemm.overwrite;
   bertc::kernels::emitRegisterTile(b, l, operands, row, rows, col, columns,
@@ -233,7 +332,9 @@ static void emitKernelBody(OpBuilder &builder, Location loc, const Gemm &gemm,
 /// @bertc_gemm_<K>x<N>(x: memref<?xK>, w: memref<KxN>, out: memref<?xN>).
 static func::FuncOp getOrCreateKernel(ModuleOp module, const Gemm &gemm,
                                       unsigned lanes, unsigned rowsPerBlock) {
-  std::string name = std::string(gemm.binary ? "bertc_xnor_" : "bertc_gemm_") +
+  static const char *const prefixes[] = {"bertc_gemm_", "bertc_xnor_",
+                                         "bertc_int8vnni_", "bertc_int8avx2_"};
+  std::string name = std::string(prefixes[static_cast<int>(gemm.product)]) +
                      std::to_string(gemm.k) + "x" +
                      std::to_string(gemm.n) + (gemm.panels ? "_panels" : "") +
                      (gemm.overwrite ? "_overwrite" : "");
@@ -248,7 +349,7 @@ static func::FuncOp getOrCreateKernel(ModuleOp module, const Gemm &gemm,
   Block *body = kernel.addEntryBlock();
   builder.setInsertionPointToStart(body);
   Gemm arguments{body->getArgument(0), body->getArgument(1),
-                 body->getArgument(2), gemm.k, gemm.n, gemm.binary,
+                 body->getArgument(2), gemm.k, gemm.n, gemm.product,
                  gemm.overwrite, gemm.panels};
   emitKernelBody(builder, loc, arguments, lanes, rowsPerBlock);
   func::ReturnOp::create(builder, loc);
@@ -296,6 +397,22 @@ struct LowerLinearsPass
     : bertc::impl::LowerLinearsPassBase<LowerLinearsPass> {
   using LowerLinearsPassBase::LowerLinearsPassBase;
 
+  /// Elements per vector: vector-width f32 or i32 (vpdpbusd on 512 or 256
+  /// bits), half as many 64-bit words, and 8 i32 for vpmaddwd, an AVX2
+  /// instruction.
+  unsigned lanesOf(Product product) const {
+    switch (product) {
+    case Product::Xnor:
+      return std::max(1u, unsigned(vectorWidth) / 2);
+    case Product::Avx2:
+      return 8;
+    case Product::F32:
+    case Product::Vnni:
+      break;
+    }
+    return vectorWidth;
+  }
+
   void runOnOperation() override {
     if (vectorWidth == 0 || rowsPerBlock == 0) {
       getOperation().emitError() << "bert-lower-linears needs a positive "
@@ -304,15 +421,12 @@ struct LowerLinearsPass
     }
     SmallVector<linalg::GenericOp> products;
     getOperation().walk([&](linalg::GenericOp op) {
-      if (op->hasAttr(kLinearTag) || op->hasAttr(kXnorTag))
+      if (op->hasAttr(kLinearTag) || op->hasAttr(kXnorTag) ||
+          op->hasAttr(kInt8Tag))
         products.push_back(op);
     });
-    // A vector holds vector-width f32 or half as many 64-bit words.
     for (linalg::GenericOp op : products)
-      lowerProduct(getOperation(), op,
-                   op->hasAttr(kXnorTag) ? std::max(1u, vectorWidth / 2)
-                                         : unsigned(vectorWidth),
-                   rowsPerBlock);
+      lowerProduct(getOperation(), op, lanesOf(productOf(op)), rowsPerBlock);
     // [K, N] weights that were repacked into panels are dead now; without
     // this they would be emitted too, doubling the object's size.
     SmallVector<memref::GlobalOp> dead;

@@ -56,6 +56,8 @@ void bertc::kernels::emitRegisterTile(OpBuilder &b, Location l,
                                       Value lastMask) {
   Type element = operands.elementType ? operands.elementType : b.getF32Type();
   VectorAccess access{VectorType::get({lanes}, element), lastMask};
+  Type wElement = operands.wElementType ? operands.wElementType : element;
+  VectorAccess wAccess{VectorType::get({lanes}, wElement), lastMask};
   // With panels, w[k, col + c V] is w[col / P, k, col % P + c V].
   Value panelIndex, panelColumn;
   if (operands.panelWidth) {
@@ -92,7 +94,7 @@ void bertc::kernels::emitRegisterTile(OpBuilder &b, Location l,
           SmallVector<Value> at = {k, colIndex[c]};
           if (operands.panelWidth)
             at = {panelIndex, k, offsetBy(kb, kl, panelColumn, c * lanes)};
-          weights.push_back(access.load(kb, kl, operands.w, at, isLast(c)));
+          weights.push_back(wAccess.load(kb, kl, operands.w, at, isLast(c)));
         }
         SmallVector<Value> next;
         for (unsigned r = 0; r < rows; ++r) {

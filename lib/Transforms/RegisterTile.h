@@ -39,6 +39,9 @@ struct ProductOperands {
   /// The element type of x, w and out (f32 for float products, i64 for
   /// XOR-popcount products on packed bits).
   mlir::Type elementType;
+  /// The element type of w when it differs from out's (the int8 kernels
+  /// read i16 pairs of bytes against i32 accumulators); null: elementType.
+  mlir::Type wElementType;
   CombineFn combine = fusedMultiplyAdd;
   /// The accumulators start at 0 and overwrite out instead of adding to
   /// it: out needs no zero fill first.

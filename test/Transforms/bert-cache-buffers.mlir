@@ -82,3 +82,17 @@ module {
   // expected-error @below {{bert-cache-buffers: symbol @__bertc_buffers is already defined}}
   llvm.mlir.global internal @__bertc_buffers(0 : i32) : i32
 }
+
+// -----
+
+// A named module without bertc.entry (linears compiled on their own, as the
+// benchmarks link two of them): the release function takes its name.
+// CHECK-LABEL: module @bertc_q8
+// CHECK-DAG: llvm.func @bertc_q8_release_buffers()
+module @bertc_q8 {
+  llvm.func @_mlir_memref_to_llvm_alloc(i64) -> !llvm.ptr
+  llvm.func @f(%n: i64) {
+    %p0 = llvm.call @_mlir_memref_to_llvm_alloc(%n) : (i64) -> !llvm.ptr
+    llvm.return
+  }
+}
