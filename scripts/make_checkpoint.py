@@ -98,6 +98,9 @@ def main():
     parser.add_argument("--no-prefix", action="store_true")
     parser.add_argument("--no-heads", action="store_true", help="BertModel without pooler/classifier")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--q8-thresholds", metavar="T.json",
+                        help="also store Q8BERT's <module>.input_thresh buffers from a "
+                             "JSON object {module: T} (as nlp-architect saves them)")
     args = parser.parse_args()
     args.intermediate = args.intermediate or 4 * args.hidden
     rng = np.random.default_rng(args.seed)
@@ -113,8 +116,12 @@ def main():
     }
     with open(os.path.join(args.out, "config.json"), "w") as out:
         json.dump(config, out, indent=1)
-    write_safetensors(os.path.join(args.out, "model.safetensors"),
-                      bert_tensors(args, rng), args.dtype)
+    tensors = bert_tensors(args, rng)
+    if args.q8_thresholds:
+        with open(args.q8_thresholds) as f:
+            for module, threshold in json.load(f).items():
+                tensors[module + ".input_thresh"] = np.array([threshold])
+    write_safetensors(os.path.join(args.out, "model.safetensors"), tensors, args.dtype)
 
 
 if __name__ == "__main__":
