@@ -174,3 +174,50 @@ func.func @xnor(%x: memref<?x2xi64>, %w: memref<2x64xi64>, %o: memref<?x64xi64>,
   }
   return
 }
+
+// -----
+
+#xi = affine_map<(d0, d1, d2) -> (d0, d2)>
+#wi = affine_map<(d0, d1, d2) -> (d2, d1)>
+#oi = affine_map<(d0, d1, d2) -> (d0, d1)>
+
+// Q8BERT's products (tag bertc.int8_linear, prepacked by
+// convert-bq-int8-to-linalg). vnni: i32 words of 4 bytes on both sides,
+// one vpdpbusd per accumulator and step (256 bits at vector-width 8, 512
+// at 16). avx2: w holds byte pairs (i16) widened to i16 lanes, times x's
+// i16 pairs by vpmaddwd, on 8 i32 lanes whatever the vector width.
+// CHECK-LABEL: func.func @int8
+// CHECK: call @bertc_int8vnni_4x64(
+// CHECK: call @bertc_int8avx2_8x64(
+// CHECK-LABEL: func.func private @bertc_int8vnni_4x64
+// CHECK: vector.load %arg1[{{.*}}] : memref<4x64xi32>, vector<8xi32>
+// CHECK: vector.bitcast %{{.*}} : vector<8xi32> to vector<32xi8>
+// CHECK: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"(%{{.*}}, %{{.*}}, %{{.*}}) : (vector<8xi32>, vector<32xi8>, vector<32xi8>) -> vector<8xi32>
+// CHECK-LABEL: func.func private @bertc_int8avx2_8x64
+// CHECK: vector.load %arg1[{{.*}}] : memref<8x64xi16>, vector<8xi16>
+// CHECK: arith.extsi %{{.*}} : vector<16xi8> to vector<16xi16>
+// CHECK: llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%{{.*}}, %{{.*}}) : (vector<16xi16>, vector<16xi16>) -> vector<8xi32>
+// CHECK: arith.addi %{{.*}} : vector<8xi32>
+// WIDE-LABEL: func.func private @bertc_int8vnni_4x64
+// WIDE: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%{{.*}}, %{{.*}}, %{{.*}}) : (vector<16xi32>, vector<64xi8>, vector<64xi8>) -> vector<16xi32>
+// WIDE-LABEL: func.func private @bertc_int8avx2_8x64
+// WIDE: llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%{{.*}}, %{{.*}}) : (vector<16xi16>, vector<16xi16>) -> vector<8xi32>
+func.func @int8(%x: memref<?x4xi32>, %w: memref<4x64xi32>, %o: memref<?x64xi32>,
+                %x2: memref<?x8xi32>, %w2: memref<8x64xi16>, %o2: memref<?x64xi32>) {
+  linalg.generic {indexing_maps = [#xi, #wi, #oi], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w : memref<?x4xi32>, memref<4x64xi32>) outs(%o : memref<?x64xi32>) attrs = {bertc.int8_linear = "vnni"} {
+  ^bb0(%a: i32, %b: i32, %c: i32):
+    %p = arith.muli %a, %b : i32
+    %s = arith.addi %c, %p : i32
+    linalg.yield %s : i32
+  }
+  linalg.generic {indexing_maps = [#xi, #wi, #oi], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x2, %w2 : memref<?x8xi32>, memref<8x64xi16>) outs(%o2 : memref<?x64xi32>) attrs = {bertc.int8_linear = "avx2"} {
+  ^bb0(%a: i32, %b: i16, %c: i32):
+    %e = arith.extsi %b : i16 to i32
+    %p = arith.muli %a, %e : i32
+    %s = arith.addi %c, %p : i32
+    linalg.yield %s : i32
+  }
+  return
+}

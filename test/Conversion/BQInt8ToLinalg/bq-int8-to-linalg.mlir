@@ -1,0 +1,83 @@
+// RUN: bert-opt %s --split-input-file --convert-bq-int8-to-linalg | FileCheck %s --check-prefix=GENERIC
+// RUN: bert-opt %s --split-input-file --convert-bq-int8-to-linalg=kernel=vnni | FileCheck %s --check-prefix=VNNI
+// RUN: bert-opt %s --split-input-file --convert-bq-int8-to-linalg=kernel=avx2 | FileCheck %s --check-prefix=AVX2
+// RUN: not bert-opt %s --split-input-file --convert-bq-int8-to-linalg=kernel=fast 2>&1 | FileCheck %s --check-prefix=BAD
+
+!q8 = !quant.uniform<i8<-127:127>:f32, 0.5>
+!q32 = !quant.uniform<i32<-2147483647:2147483647>:f32, 0.25>
+
+// A Q8BERT linear: quantize (x * 2, roundeven, clamp to +-127, NaN -> 0),
+// the int8 product over a bias-initialized int32 accumulator, and the
+// dequantization acc / 4.
+// GENERIC-LABEL: func.func @linear
+// GENERIC: linalg.generic
+// GENERIC: arith.mulf %{{.*}}, %{{.*}} : f32
+// GENERIC: math.roundeven
+// GENERIC: arith.maximumf
+// GENERIC: arith.minimumf
+// GENERIC: arith.fptosi %{{.*}} : f32 to i8
+// GENERIC: arith.cmpf uno
+// GENERIC: arith.select
+// GENERIC: bufferization.alloc_tensor
+// GENERIC: linalg.generic {{.*}} ins(%{{.*}} : tensor<8xi32>)
+// GENERIC: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%{{.*}}, %{{.*}} : tensor<?x16xi8>, tensor<8x16xi8>)
+// GENERIC: arith.extsi %{{.*}} : i8 to i32
+// GENERIC: arith.extsi %{{.*}} : i8 to i32
+// GENERIC: arith.muli
+// GENERIC: arith.addi
+// GENERIC: arith.sitofp %{{.*}} : i32 to f32
+// GENERIC: arith.divf
+// GENERIC-NOT: bq.
+// GENERIC-NOT: quant.
+//
+// vnni: x packed 4 bytes per i32 with the sign bit flipped (x + 128 as
+// unsigned), the weight prepacked [K / 4, N] (column 0: bytes 1, 2, 3, 4 =
+// 0x04030201), the bias minus 128 * sum_k W[n, k] (10 - 128 * 10 = -1270,
+// ...), and the product tagged for the vpdpbusd kernel.
+// VNNI-LABEL: func.func @linear
+// VNNI-DAG: arith.constant dense<{{\[}}[67305985, {{.*}}]]> : tensor<4x8xi32>
+// VNNI-DAG: arith.constant dense<[-1270, {{.*}}]> : tensor<8xi32>
+// VNNI: tensor.expand_shape %{{.*}} {{\[}}[0], [1, 2]] {{.*}} : tensor<?x16xi8> into tensor<?x4x4xi8>
+// VNNI: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%{{.*}} : tensor<?x4x4xi8>) outs(%{{.*}} : tensor<?x4xi32>)
+// VNNI: arith.xori %{{.*}}, %c-128_i8 : i8
+// VNNI: arith.shli
+// VNNI: arith.ori
+// VNNI: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<?x4xi32>, tensor<4x8xi32>) {{.*}} attrs = {bertc.int8_linear = "vnni"}
+//
+// avx2: x as pairs of i16 per i32, the weight [K / 2, N] as pairs of bytes
+// per i16 (0x0201 = 513), no compensation: the bias is the bias.
+// AVX2-LABEL: func.func @linear
+// AVX2-DAG: arith.constant dense<{{\[}}[513, {{.*}}]]> : tensor<8x8xi16>
+// AVX2-DAG: arith.constant dense<[10, {{.*}}]> : tensor<8xi32>
+// AVX2: arith.extsi %{{.*}} : i8 to i16
+// AVX2: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<?x8xi32>, tensor<8x8xi16>) {{.*}} attrs = {bertc.int8_linear = "avx2"}
+// BAD: convert-bq-int8-to-linalg: kernel must be generic, avx2 or vnni, not 'fast'
+func.func @linear(%x: tensor<?x16xf32>) -> tensor<?x8xf32> {
+  %w = arith.constant dense<[[1, 2, 3, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+                             [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1],
+                             [-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1],
+                             [127, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -127],
+                             [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+                             [5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+                             [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 6],
+                             [-127, -127, -127, -127, -127, -127, -127, -127, -127, -127, -127, -127, -127, -127, -127, -127]]> : tensor<8x16xi8>
+  %b = arith.constant dense<[10, 20, 30, 40, 50, 60, 70, 80]> : tensor<8xi32>
+  %xq = bq.quantize %x : tensor<?x16xf32> -> tensor<?x16x!q8>
+  %xi = quant.scast %xq : tensor<?x16x!q8> to tensor<?x16xi8>
+  %acc = bq.int8_matmul %xi, %w bias %b : tensor<?x16xi8>, tensor<8x16xi8>, tensor<8xi32> -> tensor<?x8xi32>
+  %aq = quant.scast %acc : tensor<?x8xi32> to tensor<?x8x!q32>
+  %y = bq.dequantize %aq : tensor<?x8x!q32> -> tensor<?x8xf32>
+  return %y : tensor<?x8xf32>
+}
+
+// -----
+
+// A weight that is not a constant cannot be prepacked: every kernel option
+// keeps the plain reduction, which is correct on any target.
+// VNNI-LABEL: func.func @runtime_weight
+// VNNI-NOT: bertc.int8_linear
+// VNNI: arith.extsi %{{.*}} : i8 to i32
+func.func @runtime_weight(%x: tensor<?x16xi8>, %w: tensor<8x16xi8>) -> tensor<?x8xi32> {
+  %acc = bq.int8_matmul %x, %w : tensor<?x16xi8>, tensor<8x16xi8> -> tensor<?x8xi32>
+  return %acc : tensor<?x8xi32>
+}
