@@ -100,6 +100,45 @@ Value buildMap(OpBuilder &b, Location l, Value input, Type element,
 // quantize and dequantize
 //===----------------------------------------------------------------------===//
 
+/// clamp(roundeven(x * scale), -M, M) as `storage`, NaN -> 0 (QuantMath's
+/// quantizeValue); exact in f32 up to 24 storage bits.
+Value buildQuantizedCode(OpBuilder &b, Location l, Value x, float scale,
+                         IntegerType storage) {
+  float level = static_cast<float>(maxLevel(storage.getWidth()));
+  auto f32 = [&](float v) -> Value {
+    return arith::ConstantOp::create(b, l, b.getF32FloatAttr(v));
+  };
+  Value scaled = arith::MulFOp::create(b, l, x, f32(scale));
+  Value rounded = math::RoundEvenOp::create(b, l, scaled);
+  Value clamped = arith::MinimumFOp::create(
+      b, l, arith::MaximumFOp::create(b, l, rounded, f32(-level)), f32(level));
+  Value code = arith::FPToSIOp::create(b, l, storage, clamped);
+  Value isNan =
+      arith::CmpFOp::create(b, l, arith::CmpFPredicate::UNO, scaled, scaled);
+  return arith::SelectOp::create(b, l, isNan, constantInt(b, l, storage, 0),
+                                 code);
+}
+
+/// The f32 input and scale of an 8-bit quantizer read as its storage, if
+/// `value` is one: quant.scast(bq.quantize(x)).
+struct QuantizerOf {
+  Value input;
+  float scale;
+};
+
+std::optional<QuantizerOf> matchQuantizer(Value value) {
+  auto storageCast = value.getDefiningOp<quant::StorageCastOp>();
+  if (!storageCast)
+    return std::nullopt;
+  auto quantize = storageCast.getInput().getDefiningOp<bq::QuantizeOp>();
+  if (!quantize || !cast<RankedTensorType>(value.getType())
+                        .getElementType()
+                        .isSignlessInteger(8))
+    return std::nullopt;
+  return QuantizerOf{quantize.getInput(),
+                     scaleOf(quantize.getOutput().getType())};
+}
+
 /// quant.scast(bq.quantize(x)) to the storage type: one elementwise pass.
 struct QuantizeToStorage : OpRewritePattern<quant::StorageCastOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -115,24 +154,10 @@ struct QuantizeToStorage : OpRewritePattern<quant::StorageCastOp> {
     if (bits > 24) // the clamp below is exact in f32 up to 24 bits
       return rewriter.notifyMatchFailure(op, "run-time quantizers up to 24 bits");
     float scale = scaleOf(quantize.getOutput().getType());
-    float level = static_cast<float>(maxLevel(bits));
     Value result = buildMap(
         rewriter, op.getLoc(), quantize.getInput(), storage,
-        [&](OpBuilder &b, Location l, Value x) -> Value {
-          auto f32 = [&](float v) -> Value {
-            return arith::ConstantOp::create(b, l, b.getF32FloatAttr(v));
-          };
-          Value scaled = arith::MulFOp::create(b, l, x, f32(scale));
-          Value rounded = math::RoundEvenOp::create(b, l, scaled);
-          Value clamped = arith::MinimumFOp::create(
-              b, l, arith::MaximumFOp::create(b, l, rounded, f32(-level)),
-              f32(level));
-          Value code = arith::FPToSIOp::create(b, l, storage, clamped);
-          // NaN quantizes to 0 (QuantMath's quantizeValue).
-          Value isNan = arith::CmpFOp::create(b, l, arith::CmpFPredicate::UNO,
-                                              scaled, scaled);
-          return arith::SelectOp::create(b, l, isNan,
-                                         constantInt(b, l, storage, 0), code);
+        [&](OpBuilder &b, Location l, Value x) {
+          return buildQuantizedCode(b, l, x, scale, storage);
         });
     rewriter.replaceOp(op, result);
     if (quantize->use_empty())
@@ -263,8 +288,10 @@ Value packedDot(OpBuilder &b, Location l, Kernel kernel, Value x, Value w) {
 }
 
 /// x [..., K] i8 as [..., K / g] i32 words in the kernel's layout: vnni
-/// packs the bytes x + 128 (unsigned), avx2 the i16 values of x.
-Value packActivations(OpBuilder &b, Location l, Kernel kernel, Value x) {
+/// packs the bytes x + 128 (unsigned), avx2 the i16 values of x. With
+/// `quantizer`, x is its f32 input and quantizing happens in the same pass.
+Value packActivations(OpBuilder &b, Location l, Kernel kernel, Value x,
+                      std::optional<float> quantizer = std::nullopt) {
   auto type = cast<RankedTensorType>(x.getType());
   int64_t group = groupOf(kernel), k = type.getShape().back();
   unsigned rank = type.getRank();
@@ -298,6 +325,9 @@ Value packActivations(OpBuilder &b, Location l, Kernel kernel, Value x) {
              [&](OpBuilder &ib, Location il, ValueRange args) {
                Type i32 = ib.getI32Type();
                Value value = args[0];
+               if (quantizer)
+                 value = buildQuantizedCode(ib, il, value, *quantizer,
+                                            ib.getI8Type());
                Value bits;
                if (kernel == Kernel::Vnni) {
                  // x + 128 as an unsigned byte: the sign bit flipped.
@@ -391,7 +421,11 @@ struct Int8MatmulLowering : OpRewritePattern<bq::Int8MatmulOp> {
         lhsType.getRank() >= 2) {
       if (std::optional<PackedWeight> packed =
               prepackWeight(rewriter, l, kernel, op.getRhs(), op.getBias())) {
-        Value x = packActivations(rewriter, l, kernel, op.getLhs());
+        // Quantizing x is fused into packing it when x is quantized here.
+        std::optional<QuantizerOf> quantizer = matchQuantizer(op.getLhs());
+        Value x = quantizer ? packActivations(rewriter, l, kernel,
+                                              quantizer->input, quantizer->scale)
+                            : packActivations(rewriter, l, kernel, op.getLhs());
         Value out = broadcastBias(rewriter, l, op.getLhs(), n, packed->bias);
         Kernel chosen = kernel;
         rewriter.replaceOp(
@@ -437,10 +471,15 @@ struct ConvertBQInt8ToLinalgPass
           << kernel << "'";
       return signalPassFailure();
     }
-    RewritePatternSet patterns(&getContext());
-    patterns.add<QuantizeToStorage, DequantizeFromStorage>(&getContext());
-    patterns.add<Int8MatmulLowering>(&getContext(), *chosen);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+    // The products first, so that they fuse their activations' quantizers
+    // into packing (quantizers with other users stay for the second phase).
+    RewritePatternSet products(&getContext());
+    products.add<Int8MatmulLowering>(&getContext(), *chosen);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(products))))
+      return signalPassFailure();
+    RewritePatternSet quantizers(&getContext());
+    quantizers.add<QuantizeToStorage, DequantizeFromStorage>(&getContext());
+    if (failed(applyPatternsGreedily(getOperation(), std::move(quantizers))))
       return signalPassFailure();
     // Whatever is left has no lowering: say so instead of failing later.
     WalkResult left = getOperation().walk([](Operation *op) {

@@ -37,8 +37,12 @@
 // VNNI-LABEL: func.func @linear
 // VNNI-DAG: arith.constant dense<{{\[}}[67305985, {{.*}}]]> : tensor<4x8xi32>
 // VNNI-DAG: arith.constant dense<[-1270, {{.*}}]> : tensor<8xi32>
-// VNNI: tensor.expand_shape %{{.*}} {{\[}}[0], [1, 2]] {{.*}} : tensor<?x16xi8> into tensor<?x4x4xi8>
-// VNNI: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%{{.*}} : tensor<?x4x4xi8>) outs(%{{.*}} : tensor<?x4xi32>)
+// Quantizing x is fused into packing it: one pass reads the f32 values.
+// VNNI-NOT: bq.quantize
+// VNNI: tensor.expand_shape %arg0 {{\[}}[0], [1, 2]] {{.*}} : tensor<?x16xf32> into tensor<?x4x4xf32>
+// VNNI: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%{{.*}} : tensor<?x4x4xf32>) outs(%{{.*}} : tensor<?x4xi32>)
+// VNNI: math.roundeven
+// VNNI: arith.fptosi %{{.*}} : f32 to i8
 // VNNI: arith.xori %{{.*}}, %c-128_i8 : i8
 // VNNI: arith.shli
 // VNNI: arith.ori
