@@ -340,7 +340,8 @@ Error bertc::driver::compile(const Options &options) {
       attachThresholds(**module, *thresholds);
   }
   if (options.reportSequence > 0)
-    printReport(**module, options.quant, options.reportSequence, llvm::outs());
+    printReport(**module, options.quant, options.floatLayers,
+                options.reportSequence, llvm::outs());
 
   if (options.emit == Emit::Mlir)
     return writeAtomically(options.output, [&](llvm::raw_pwrite_stream &out) {

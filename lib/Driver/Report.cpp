@@ -10,6 +10,7 @@
 #include "bertc/Driver/Report.h"
 
 #include "bertc/Quantization/Binarize.h"
+#include "bertc/Quantization/Q8.h"
 #include "bertc/Support/QuantMath.h"
 #include "bertc/Utils/ConstantData.h"
 #include "dialects/Bert/IR/Bert.h"
@@ -29,6 +30,7 @@ struct Row {
   int64_t bytes = 0;       ///< in the artifact, scales and biases included
   int64_t floatMacs = 0;   ///< f32 multiply-accumulates
   int64_t binaryMacs = 0;  ///< ±1 multiply-accumulates (XNOR / AND-popcount)
+  int64_t int8Macs = 0;    ///< int8 x int8 multiply-accumulates (Q8BERT)
   /// Bits under the BiBERT paper's size rule: weight matrices and embedding
   /// tables at 1 bit (the f32 classifier at 32), biases and LayerNorm at 32,
   /// scales not counted.
@@ -47,15 +49,24 @@ int64_t rowsOf(Value input, int64_t sequence) {
   return cast<RankedTensorType>(input.getType()).getRank() >= 3 ? sequence : 1;
 }
 
-Row linearRow(bert::LinearOp op, bool binaryMode, int64_t sequence) {
+Row linearRow(bert::LinearOp op, Quant quant, ArrayRef<std::string> floatLayers,
+              int64_t sequence) {
   auto type = cast<RankedTensorType>(op.getWeight().getType());
   int64_t n = type.getDimSize(0), k = type.getDimSize(1);
   std::string name = constantName(op.getWeight());
   Row row{moduleName(name), n * k + (op.getBias() ? n : 0)};
   int64_t macs = rowsOf(op.getInput(), sequence) * n * k;
-  bool binary = binaryMode && quantization::binarizesLinear(name);
+  bool binary = quant == Quant::Binary && quantization::binarizesLinear(name);
   int64_t biasBytes = op.getBias() ? 4 * n : 0;
   row.paperBits = n * k * (binary ? 1 : 32) + 8 * biasBytes;
+  if (quant == Quant::Q8 && !name.empty() &&
+      !llvm::is_contained(floatLayers, quantization::moduleOfTensor(name))) {
+    // int8 codes and an int32 bias (the same bytes as f32's).
+    row.bits = 8;
+    row.bytes = n * k + biasBytes;
+    row.int8Macs = macs;
+    return row;
+  }
   if (binary) {
     row.bits = 1;
     // Bits, then alpha and bias, or the integer thresholds they fold into.
@@ -79,13 +90,17 @@ Row linearRow(bert::LinearOp op, bool binaryMode, int64_t sequence) {
   return row;
 }
 
-Row embeddingRow(bert::EmbeddingOp op, bool binaryMode) {
+Row embeddingRow(bert::EmbeddingOp op, Quant quant) {
   auto type = cast<RankedTensorType>(op.getTable().getType());
   int64_t v = type.getDimSize(0), h = type.getDimSize(1);
   std::string name = constantName(op.getTable());
   Row row{moduleName(name), v * h};
   row.paperBits = v * h;
-  if (binaryMode && quantization::binarizesEmbedding(name)) {
+  if (quant == Quant::Q8 && quantization::quantizesEmbedding8(name)) {
+    row.bits = 8;
+    row.bytes = v * h; // codes; the per-tensor scale is an immediate
+  } else if (quant == Quant::Binary &&
+             quantization::binarizesEmbedding(name)) {
     row.bits = 1;
     row.bytes = v * packedWordCount(h) * 8 + 4 * v; // bits, alpha per token
   } else {
@@ -111,18 +126,19 @@ std::string mega(int64_t value) {
 
 } // namespace
 
-void bertc::driver::printReport(ModuleOp module, Quant quant, int64_t sequence,
-                                raw_ostream &os) {
+void bertc::driver::printReport(ModuleOp module, Quant quant,
+                                ArrayRef<std::string> floatLayers,
+                                int64_t sequence, raw_ostream &os) {
   bool binary = quant == Quant::Binary;
   SmallVector<Row> rows;
   Row norms{"LayerNorm gamma and beta (all)"};
   unsigned attentionIndex = 0;
   module.walk([&](Operation *op) {
     if (auto linear = dyn_cast<bert::LinearOp>(op)) {
-      rows.push_back(linearRow(linear, binary, sequence));
+      rows.push_back(linearRow(linear, quant, floatLayers, sequence));
     } else if (auto embedding = dyn_cast<bert::EmbeddingOp>(op)) {
       if (!constantName(embedding.getTable()).empty())
-        rows.push_back(embeddingRow(embedding, binary));
+        rows.push_back(embeddingRow(embedding, quant));
     } else if (auto attention = dyn_cast<bert::AttentionOp>(op)) {
       rows.push_back(attentionRow(attention, binary, sequence, attentionIndex++));
     } else if (auto norm = dyn_cast<bert::LayerNormOp>(op)) {
@@ -134,27 +150,35 @@ void bertc::driver::printReport(ModuleOp module, Quant quant, int64_t sequence,
   });
   rows.push_back(norms);
 
+  bool q8 = quant == Quant::Q8;
   os << llvm::formatv("bert-compile report: {0}, batch 1, sequence {1}\n",
-                      binary ? "BiBERT (--quant=binary)" : "float32", sequence);
+                      binary ? "BiBERT (--quant=binary)"
+                      : q8   ? "Q8BERT (--quant=q8)"
+                             : "float32",
+                      sequence);
+  // The last column counts the quantized MACs: binary or int8.
   os << llvm::formatv("{0,-56} {1,12} {2,4} {3,12} {4,12} {5,12}\n", "tensor",
-                      "params", "bits", "bytes", "f32 MMAC", "bin MMAC");
+                      "params", "bits", "bytes", "f32 MMAC",
+                      q8 ? "int8 MMAC" : "bin MMAC");
   Row total{"total"};
   for (const Row &row : rows) {
     os << llvm::formatv("{0,-56} {1,12} {2,4} {3,12} {4,12} {5,12}\n",
                         row.name, row.parameters, row.bits, row.bytes,
-                        mega(row.floatMacs), mega(row.binaryMacs));
+                        mega(row.floatMacs),
+                        mega(q8 ? row.int8Macs : row.binaryMacs));
     total.parameters += row.parameters;
     total.bytes += row.bytes;
     total.floatMacs += row.floatMacs;
     total.binaryMacs += row.binaryMacs;
+    total.int8Macs += row.int8Macs;
     total.paperBits += row.paperBits;
   }
   os << llvm::formatv("{0,-56} {1,12} {2,4} {3,12} {4,12} {5,12}\n", "total",
                       total.parameters, "", total.bytes, mega(total.floatMacs),
-                      mega(total.binaryMacs));
+                      mega(q8 ? total.int8Macs : total.binaryMacs));
   // The paper's rule (SEMANTICS.md 2.12): a binary operation costs 1/64 of
   // a float one; 2 operations per MAC.
-  int64_t allMacs = total.floatMacs + total.binaryMacs;
+  int64_t allMacs = total.floatMacs + total.binaryMacs + total.int8Macs;
   double floatFlops = 2.0 * double(allMacs);
   double flops = 2.0 * double(total.floatMacs) + 2.0 * double(total.binaryMacs) / 64;
   double floatBytes = 4.0 * double(total.parameters);
@@ -171,6 +195,14 @@ void bertc::driver::printReport(ModuleOp module, Quant quant, int64_t sequence,
         "keeps position and token-type embeddings, LayerNorm and scales in "
         "f32 as the official code does\n",
         paperBytes / 1e6, floatBytes / paperBytes);
+  }
+  if (q8) {
+    os << llvm::formatv(
+        "MACs: {0:f3} G int8 and {1:f3} G f32 of {2:f3} G ({3:f1}% in int8)\n",
+        double(total.int8Macs) / 1e9, double(total.floatMacs) / 1e9,
+        double(allMacs) / 1e9, 100.0 * double(total.int8Macs) / double(allMacs));
+    os << "(elementwise work, LayerNorm, softmax and GELU are not counted)\n";
+    return;
   }
   os << llvm::formatv(
       "FLOPs (2 per MAC, binary ops / 64 as the BiBERT paper counts): "

@@ -15,7 +15,10 @@ namespace bertc::driver {
 /// in the artifact, f32 and binary MACs at batch 1 and `sequence` tokens)
 /// and the totals as the BiBERT paper counts them: FLOPs = 2 x f32 MACs +
 /// 2 x binary MACs / 64, size = the weights' bytes, each against f32.
-void printReport(mlir::ModuleOp module, Quant quant, int64_t sequence,
+/// With --quant=q8 the quantized MACs are int8 (`floatLayers` stay f32)
+/// and the totals are the size and the share of int8 MACs.
+void printReport(mlir::ModuleOp module, Quant quant,
+                 llvm::ArrayRef<std::string> floatLayers, int64_t sequence,
                  llvm::raw_ostream &os);
 
 } // namespace bertc::driver
