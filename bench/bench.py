@@ -5,9 +5,13 @@
 
 1. fp32 and binary (BiBERT) linears at BERT-base shapes (M in {1, 128, 512}
    x (768x768, 3072x768, 768x3072)) against OpenBLAS sgemm, one thread.
+1b. int8 (Q8BERT) linears on the same shapes against the same sgemm and
+   oneDNN's s8s8s32 / u8s8s32 matmuls.
 2. BERT-base (12 layers, random weights), batch 1, seq 128, end to end:
-   the compiled fp32 and binary (--quant=binary) models against PyTorch
-   fp32, one thread each, in alternating rounds.
+   the compiled fp32, binary (--quant=binary) and int8 (--quant=q8,
+   calibrated on random ids) models against PyTorch fp32 and PyTorch's
+   dynamic int8 (quantize_dynamic) and ONNX Runtime (npm onnxruntime-node)
+   fp32 and dynamic int8, one thread each, in alternating rounds.
 3. Compiling BERT-base: wall time, peak memory and object size of
    bert-compile, fp32 and binary, beside the checkpoint's size.
 
@@ -15,6 +19,7 @@ Timings are medians; machines here are noisy, so compare ratios. --quick uses
 2 encoder layers instead of 12 (ratios comparable, absolute times not).
 """
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -29,6 +34,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "test", "E2E"))
 from reference import Reference  # noqa: E402
+from torch_bert import dynamic_int8  # noqa: E402
+from onnx_int8 import dynamic_int8 as onnx_dynamic_int8, export_float  # noqa: E402
 
 
 def sh(command, env=None, capture=False):
@@ -158,6 +165,43 @@ def torch_time(model_dir, seq, runs):
     return float(np.median(times))
 
 
+def ort_env():
+    """node finds onnxruntime-node where bench/run.sh installed it."""
+    return dict(bench_env(), NODE_PATH=os.path.join(HERE, "node_modules"))
+
+
+def ort_version():
+    return sh(["node", "-e", "console.log(require('onnxruntime-node').env.versions.node)"],
+              env=ort_env(), capture=True).strip()
+
+
+def module_time(module, seq, runs):
+    """Median seconds of a torch.nn.Module on batch 1 x seq random ids."""
+    torch.set_num_threads(1)
+    ids = torch.randint(0, module.config["vocab_size"], (1, seq))
+    times = []
+    with torch.no_grad():
+        module(ids)
+        for _ in range(runs):
+            start = time.perf_counter()
+            module(ids)
+            times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def calibrate(model, work):
+    """Q8BERT thresholds: max |x| of every linear's input in a float run of
+    the reference over random token ids (4 x 128)."""
+    ref = Reference(model)
+    ref.calibration = {}
+    ids = torch.randint(0, ref.config["vocab_size"], (4, 128), generator=torch.Generator().manual_seed(5))
+    ref.forward(ids, torch.ones(4, 128, dtype=torch.float64), torch.zeros_like(ids))
+    path = os.path.join(work, "thresholds.json")
+    with open(path, "w") as f:
+        json.dump(ref.calibration, f)
+    return path
+
+
 def compile_model(build, work, model, name, flags):
     """bert-compile MODEL to NAME.o (+ NAME.h) with FLAGS and link the timing
     driver against it; returns (driver, seconds, peak RSS in MiB, object MiB)."""
@@ -190,27 +234,60 @@ def end_to_end(build, work, layers, runs):
     fp32, fp32_seconds, fp32_peak, fp32_size = compile_model(build, work, model, "fp32", [])
     binary, binary_seconds, binary_peak, binary_size = compile_model(
         build, work, model, "binary", ["--quant=binary"])
+    thresholds = calibrate(model, work)
+    q8, q8_seconds, q8_peak, q8_size = compile_model(
+        build, work, model, "q8", ["--quant=q8", "--thresholds", thresholds])
     checkpoint_size = os.path.getsize(os.path.join(model, "model.safetensors")) / 2**20
+    torch_int8 = dynamic_int8(model)
+    onnx_dir = os.path.join(work, "onnx")
+    os.makedirs(onnx_dir, exist_ok=True)
+    export_float(model, os.path.join(onnx_dir, "fp32.onnx"), 128)
+    onnx_dynamic_int8(os.path.join(onnx_dir, "fp32.onnx"), os.path.join(onnx_dir, "int8.onnx"))
+    vocab = str(torch_int8.config["vocab_size"])
+
+    def ort_time(name):
+        out = sh(["node", os.path.join(HERE, "ort_bench.js"), os.path.join(onnx_dir, name),
+                  "128", str(runs), vocab], env=ort_env(), capture=True)
+        return float(out.split()[0])
     # Alternating rounds, so that a slow spell of this shared machine hits
     # every side rather than one: the median of the rounds' medians.
-    rounds = {"fp32": [], "binary": [], "torch": []}
+    rounds = {"fp32": [], "binary": [], "q8": [], "torch": [], "torch_int8": [],
+              "ort": [], "ort_int8": []}
     for _ in range(3):
         rounds["fp32"].append(float(sh([fp32, "128", str(runs)], env=bench_env(), capture=True)))
         rounds["binary"].append(float(sh([binary, "128", str(runs)], env=bench_env(), capture=True)))
+        rounds["q8"].append(float(sh([q8, "128", str(runs)], env=bench_env(), capture=True)))
         rounds["torch"].append(torch_time(model, 128, runs))
+        rounds["torch_int8"].append(module_time(torch_int8, 128, runs))
+        rounds["ort"].append(ort_time("fp32.onnx"))
+        rounds["ort_int8"].append(ort_time("int8.onnx"))
     median = {side: float(np.median(times)) for side, times in rounds.items()}
     shown = lambda side: ", ".join(f"{t * 1e3:.1f}" for t in rounds[side])
     print(f"bert-compile fp32:   {fp32_seconds:.1f} s, peak RSS {fp32_peak:.0f} MiB, object {fp32_size:.0f} MiB")
     print(f"bert-compile binary: {binary_seconds:.1f} s, peak RSS {binary_peak:.0f} MiB, object {binary_size:.0f} MiB"
           f" (checkpoint {checkpoint_size:.0f} MiB)")
+    print(f"bert-compile q8:     {q8_seconds:.1f} s, peak RSS {q8_peak:.0f} MiB, object {q8_size:.0f} MiB")
     print(f"bertc fp32:   {median['fp32'] * 1e3:9.1f} ms (median of 3 rounds of {runs}: {shown('fp32')})")
     print(f"bertc binary: {median['binary'] * 1e3:9.1f} ms (median of 3 rounds of {runs}: {shown('binary')})")
+    print(f"bertc q8:     {median['q8'] * 1e3:9.1f} ms (median of 3 rounds of {runs}: {shown('q8')})")
     print(f"PyTorch fp32: {median['torch'] * 1e3:9.1f} ms (median of 3 rounds of {runs}: {shown('torch')};"
           f" torch {torch.__version__})")
+    print(f"PyTorch int8: {median['torch_int8'] * 1e3:9.1f} ms (median of 3 rounds of {runs}: "
+          f"{shown('torch_int8')}; quantize_dynamic, {torch.backends.quantized.engine} engine)")
+    print(f"ORT fp32:     {median['ort'] * 1e3:9.1f} ms (median of 3 rounds of {runs}: {shown('ort')};"
+          f" onnxruntime-node {ort_version()})")
+    print(f"ORT int8:     {median['ort_int8'] * 1e3:9.1f} ms (median of 3 rounds of {runs}: "
+          f"{shown('ort_int8')}; dynamic int8 as quantize_dynamic writes it, bench/onnx_int8.py)")
     print(f"ratio fp32:   {median['torch'] / median['fp32']:.2f}x PyTorch (PyTorch time / bertc time:"
           " above 1 means bertc is faster)")
     print(f"ratio binary: {median['fp32'] / median['binary']:.2f}x our fp32, "
           f"{median['torch'] / median['binary']:.2f}x PyTorch fp32")
+    print(f"ratio q8:     {median['fp32'] / median['q8']:.2f}x our fp32, "
+          f"{median['torch'] / median['q8']:.2f}x PyTorch fp32, "
+          f"{median['torch_int8'] / median['q8']:.2f}x PyTorch dynamic int8 "
+          f"(which is {median['torch'] / median['torch_int8']:.2f}x PyTorch fp32), "
+          f"{median['ort_int8'] / median['q8']:.2f}x ONNX Runtime dynamic int8 "
+          f"(which is {median['torch'] / median['ort_int8']:.2f}x PyTorch fp32)")
 
 
 def main():

@@ -408,29 +408,13 @@ static LogicalResult binarizeWordEmbedding(bert::EmbeddingOp op) {
   if (failed(table))
     return failure();
   Value alpha = table->alpha.constant, bits = table->bits;
-  auto resultType = op.getType();
-  int64_t rank = resultType.getRank();
-  Value ids = op.getIds();
-  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, l, ids);
-  sizes.push_back(b.getIndexAttr(hidden));
-  Value init = tensor::EmptyOp::create(b, l, sizes, b.getF32Type());
-  AffineMap idsMap = AffineMap::getMultiDimIdentityMap(rank, b.getContext())
-                         .getMajorSubMap(rank - 1);
-  auto lookup = linalg::GenericOp::create(
-      b, l, TypeRange{init.getType()}, ValueRange{ids}, ValueRange{init},
-      ArrayRef<AffineMap>{idsMap, b.getMultiDimIdentityMap(rank)},
-      SmallVector<IT>(rank, IT::parallel),
-      [&](OpBuilder &ib, Location il, ValueRange args) {
+  Value result = buildTableLookup(
+      b, l, op.getIds(), arith::ConstantIndexOp::create(b, l, vocab),
+      arith::ConstantIndexOp::create(b, l, hidden), op.getType(),
+      [&](OpBuilder &ib, Location il, Value row, Value column) -> Value {
         auto index = [&](int64_t v) -> Value {
           return arith::ConstantIndexOp::create(ib, il, v);
         };
-        // Ids are checked at the entry point; the clamp keeps reads in
-        // bounds for callers that bypass it, as bert.embedding does.
-        Value id = arith::IndexCastOp::create(ib, il, ib.getIndexType(), args[0]);
-        Value row = arith::MinSIOp::create(
-            ib, il, arith::MaxSIOp::create(ib, il, id, index(0)),
-            index(vocab - 1));
-        Value column = linalg::IndexOp::create(ib, il, rank - 1);
         Value wordIndex = arith::DivUIOp::create(ib, il, column, index(64));
         Value word = tensor::ExtractOp::create(ib, il, bits,
                                                ValueRange{row, wordIndex});
@@ -445,12 +429,8 @@ static LogicalResult binarizeWordEmbedding(bert::EmbeddingOp op) {
             arith::ConstantOp::create(ib, il, ib.getI64IntegerAttr(0)));
         Value scale = tensor::ExtractOp::create(ib, il, alpha, ValueRange{row});
         Value negative = arith::NegFOp::create(ib, il, scale);
-        linalg::YieldOp::create(
-            ib, il, ValueRange{arith::SelectOp::create(ib, il, set, scale, negative)});
+        return arith::SelectOp::create(ib, il, set, scale, negative);
       });
-  Value result = lookup.getResult(0);
-  if (result.getType() != resultType)
-    result = tensor::CastOp::create(b, l, resultType, result);
   op.replaceAllUsesWith(result);
   op.erase();
   return success();

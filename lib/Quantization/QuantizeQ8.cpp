@@ -14,6 +14,7 @@
 
 #include "bertc/Support/QuantMath.h"
 #include "bertc/Utils/ConstantData.h"
+#include "bertc/Utils/LinalgBuilders.h"
 #include "dialects/BQ/IR/BQ.h"
 #include "dialects/Bert/IR/Bert.h"
 
@@ -174,41 +175,18 @@ static LogicalResult quantizeEmbedding(bert::EmbeddingOp op) {
   Location l = op.getLoc();
   Value codes = quantizeToStorage(b, l, op.getTable(), *scale, 8);
   auto tableType = cast<RankedTensorType>(op.getTable().getType());
-  int64_t vocab = tableType.getDimSize(0);
-  auto resultType = op.getType();
-  int64_t rank = resultType.getRank();
-  Value ids = op.getIds();
-  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, l, ids);
-  sizes.push_back(b.getIndexAttr(tableType.getDimSize(1)));
-  Value init = tensor::EmptyOp::create(b, l, sizes, b.getF32Type());
-  AffineMap idsMap = AffineMap::getMultiDimIdentityMap(rank, b.getContext())
-                         .getMajorSubMap(rank - 1);
-  auto lookup = linalg::GenericOp::create(
-      b, l, TypeRange{init.getType()}, ValueRange{ids}, ValueRange{init},
-      ArrayRef<AffineMap>{idsMap, b.getMultiDimIdentityMap(rank)},
-      SmallVector<IT>(rank, IT::parallel),
-      [&](OpBuilder &ib, Location il, ValueRange args) {
-        auto index = [&](int64_t v) -> Value {
-          return arith::ConstantIndexOp::create(ib, il, v);
-        };
-        // Ids are checked at the entry point; the clamp keeps reads in
-        // bounds for callers that bypass it, as bert.embedding does.
-        Value id = arith::IndexCastOp::create(ib, il, ib.getIndexType(), args[0]);
-        Value row = arith::MinSIOp::create(
-            ib, il, arith::MaxSIOp::create(ib, il, id, index(0)),
-            index(vocab - 1));
-        Value column = linalg::IndexOp::create(ib, il, rank - 1);
+  Value result = buildTableLookup(
+      b, l, op.getIds(),
+      arith::ConstantIndexOp::create(b, l, tableType.getDimSize(0)),
+      arith::ConstantIndexOp::create(b, l, tableType.getDimSize(1)),
+      op.getType(), [&](OpBuilder &ib, Location il, Value row, Value column) {
         Value code = tensor::ExtractOp::create(ib, il, codes,
                                                ValueRange{row, column});
         Value value = arith::SIToFPOp::create(ib, il, ib.getF32Type(), code);
         Value divisor =
             arith::ConstantOp::create(ib, il, ib.getF32FloatAttr(*scale));
-        linalg::YieldOp::create(
-            ib, il, ValueRange{arith::DivFOp::create(ib, il, value, divisor)});
+        return arith::DivFOp::create(ib, il, value, divisor).getResult();
       });
-  Value result = lookup.getResult(0);
-  if (result.getType() != resultType)
-    result = tensor::CastOp::create(b, l, resultType, result);
   op.replaceAllUsesWith(result);
   op.erase();
   return success();

@@ -168,3 +168,37 @@ Value bertc::buildScaledMaskedScores(OpBuilder &builder, Location loc,
              })
       .getResult(0);
 }
+
+Value bertc::buildTableLookup(OpBuilder &builder, Location loc, Value ids,
+                              Value vocab, Value hidden,
+                              RankedTensorType resultType, TableReader read) {
+  int64_t rank = resultType.getRank();
+  SmallVector<Value> dynamicSizes;
+  for (int64_t i = 0; i + 1 < rank; ++i)
+    if (resultType.isDynamicDim(i))
+      dynamicSizes.push_back(tensor::DimOp::create(builder, loc, ids, i));
+  if (resultType.isDynamicDim(rank - 1))
+    dynamicSizes.push_back(hidden);
+  Value empty = tensor::EmptyOp::create(builder, loc, resultType.getShape(),
+                                        resultType.getElementType(),
+                                        dynamicSizes);
+  AffineMap idsMap = AffineMap::getMultiDimIdentityMap(rank, builder.getContext())
+                         .getMajorSubMap(rank - 1);
+  return linalg::GenericOp::create(
+             builder, loc, TypeRange{resultType}, ValueRange{ids},
+             ValueRange{empty},
+             ArrayRef<AffineMap>{idsMap, builder.getMultiDimIdentityMap(rank)},
+             SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+             [&](OpBuilder &b, Location l, ValueRange args) {
+               Value id =
+                   arith::IndexCastOp::create(b, l, b.getIndexType(), args[0]);
+               Value zero = arith::ConstantIndexOp::create(b, l, 0);
+               Value last = arith::SubIOp::create(
+                   b, l, vocab, arith::ConstantIndexOp::create(b, l, 1));
+               Value row = arith::MinSIOp::create(
+                   b, l, arith::MaxSIOp::create(b, l, id, zero), last);
+               Value column = linalg::IndexOp::create(b, l, rank - 1);
+               linalg::YieldOp::create(b, l, read(b, l, row, column));
+             })
+      .getResult(0);
+}

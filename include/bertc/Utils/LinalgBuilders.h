@@ -80,6 +80,21 @@ mlir::Value buildScaledMaskedScores(mlir::OpBuilder &builder,
 /// An f32 constant.
 mlir::Value buildF32(mlir::OpBuilder &builder, mlir::Location loc, float value);
 
+/// Reads element (row, column) of an embedding table inside a linalg body.
+using TableReader = llvm::function_ref<mlir::Value(
+    mlir::OpBuilder &, mlir::Location, mlir::Value row, mlir::Value column)>;
+
+/// An embedding lookup: out[i..., h] = read(clamp(ids[i...], 0, vocab - 1),
+/// h) as a `resultType` tensor ([ids..., H]; its dynamic sizes come from
+/// ids, and `hidden` for H). Entry points reject out-of-range ids before
+/// running; the clamp keeps the reads in bounds for callers that bypass
+/// them.
+mlir::Value buildTableLookup(mlir::OpBuilder &builder, mlir::Location loc,
+                             mlir::Value ids, mlir::Value vocab,
+                             mlir::Value hidden,
+                             mlir::RankedTensorType resultType,
+                             TableReader read);
+
 } // namespace bertc
 
 #endif // BERTC_UTILS_LINALGBUILDERS_H

@@ -131,43 +131,14 @@ struct EmbeddingLowering : OpConversionPattern<bert::EmbeddingOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     Value table = adaptor.getTable();
-    Value ids = adaptor.getIds();
-    auto resultType = op.getType();
-    int64_t rank = resultType.getRank();
-
-    SmallVector<Value> dynamicSizes;
-    for (int64_t i = 0; i + 1 < rank; ++i)
-      if (resultType.isDynamicDim(i))
-        dynamicSizes.push_back(tensor::DimOp::create(rewriter, loc, ids, i));
-    if (resultType.isDynamicDim(rank - 1))
-      dynamicSizes.push_back(tensor::DimOp::create(rewriter, loc, table, 1));
-    Value empty = tensor::EmptyOp::create(rewriter, loc, resultType.getShape(),
-                                          resultType.getElementType(),
-                                          dynamicSizes);
     Value vocab = tensor::DimOp::create(rewriter, loc, table, 0);
-    AffineMap idsMap =
-        AffineMap::getMultiDimIdentityMap(rank, getContext()).getMajorSubMap(
-            rank - 1);
-    SmallVector<utils::IteratorType> iterators(rank,
-                                               utils::IteratorType::parallel);
-    auto gather = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{resultType}, ValueRange{ids},
-        ValueRange{empty},
-        ArrayRef<AffineMap>{idsMap,
-                            rewriter.getMultiDimIdentityMap(rank)},
-        iterators, [&](OpBuilder &b, Location l, ValueRange args) {
-          Value id = arith::IndexCastOp::create(b, l, b.getIndexType(), args[0]);
-          Value zero = arith::ConstantIndexOp::create(b, l, 0);
-          Value one = arith::ConstantIndexOp::create(b, l, 1);
-          Value last = arith::SubIOp::create(b, l, vocab, one);
-          Value row = arith::MinSIOp::create(
-              b, l, arith::MaxSIOp::create(b, l, id, zero), last);
-          Value column = linalg::IndexOp::create(b, l, rank - 1);
-          Value value = tensor::ExtractOp::create(b, l, table,
-                                                  ValueRange{row, column});
-          linalg::YieldOp::create(b, l, value);
+    Value hidden = tensor::DimOp::create(rewriter, loc, table, 1);
+    Value gather = buildTableLookup(
+        rewriter, loc, adaptor.getIds(), vocab, hidden, op.getType(),
+        [&](OpBuilder &b, Location l, Value row, Value column) -> Value {
+          return tensor::ExtractOp::create(b, l, table, ValueRange{row, column});
         });
-    rewriter.replaceOp(op, gather.getResult(0));
+    rewriter.replaceOp(op, gather);
     return success();
   }
 };
