@@ -10,6 +10,8 @@
  * X: int32/int64 token ids [B, L] (model entry) or float32 hidden states
  * [B, L, H] (encoder entry). Exit status: 0 success, 1 bad usage or input,
  * 2 the model refused the input (status code and message printed).
+ * A calibration build also writes its recorded input ranges to the file
+ * named by BERTC_RANGES_OUT.
  *===----------------------------------------------------------------------===*/
 
 #include "bertc_model.h"
@@ -289,10 +291,32 @@ static int run(int argc, char **argv, struct buffers *b) {
   return 0;
 }
 
+/* A calibration build (bert-compile --calibrate, pass bert-record-ranges)
+ * defines these: max |x| seen by each linear's input. Weak, so that other
+ * builds link without them. */
+extern float bertc_ranges[] __attribute__((weak));
+extern const int64_t bertc_range_count __attribute__((weak));
+
+/* With BERTC_RANGES_OUT set, writes the recorded ranges there as raw f32
+ * (the calibration's way out; nothing happens in other builds). */
+static int write_ranges(void) {
+  const char *path = getenv("BERTC_RANGES_OUT");
+  if (!path || !*path) return 0;
+  if (!bertc_ranges || !&bertc_range_count)
+    return fail("%s", "BERTC_RANGES_OUT is set, but this build records no ranges");
+  FILE *f = fopen(path, "wb");
+  if (!f) return fail("cannot write %s", path);
+  size_t count = (size_t)bertc_range_count;
+  int ok = fwrite(bertc_ranges, sizeof(float), count, f) == count;
+  ok &= fclose(f) == 0;
+  return ok ? 0 : fail("cannot write %s", path);
+}
+
 int main(int argc, char **argv) {
   struct buffers b;
   memset(&b, 0, sizeof b);
   int status = run(argc, argv, &b);
   release(&b);
+  if (status == 0) status = write_ranges();
   return status;
 }

@@ -9,6 +9,7 @@
 #include "bertc/Driver/Driver.h"
 
 #include "bertc/Driver/CHeader.h"
+#include "bertc/Driver/Calibrate.h"
 #include "bertc/Driver/Report.h"
 #include "bertc/Driver/Thresholds.h"
 #include "bertc/InitAll.h"
@@ -181,10 +182,12 @@ static Expected<std::string> chooseInt8Kernel(const Options &options,
 static Expected<std::unique_ptr<llvm::Module>>
 lowerToLlvm(ModuleOp module, llvm::LLVMContext &llvmContext,
             llvm::TargetMachine &machine, const Options &options,
-            PhaseClock &clock) {
+            PhaseClock &clock, bool recordRanges = false) {
   PassManager pm(module.getContext());
   PipelineOptions pipelineOptions;
-  if (options.quant == Quant::Binary)
+  if (recordRanges)
+    pipelineOptions.quantization = "bert-record-ranges";
+  else if (options.quant == Quant::Binary)
     pipelineOptions.quantization =
         "bert-binarize{bool-rule=" + options.boolRule + "}";
   const llvm::MCSubtargetInfo &cpu = *machine.getMCSubtargetInfo();
@@ -192,7 +195,7 @@ lowerToLlvm(ModuleOp module, llvm::LLVMContext &llvmContext,
     pipelineOptions.vectorWidth = 16;
     pipelineOptions.gemmRows = 8;
   }
-  if (options.quant == Quant::Q8) {
+  if (options.quant == Quant::Q8 && !recordRanges) {
     pipelineOptions.quantization =
         "bert-quantize-q8{float-layers=" +
         llvm::join(options.floatLayers, ",") + "}";
@@ -312,6 +315,73 @@ static std::string guardNameFor(StringRef output) {
   return name;
 }
 
+/// OUT without its extension, plus ".thresholds.json".
+static std::string thresholdsPathFor(StringRef output) {
+  llvm::SmallString<256> path(output);
+  llvm::sys::path::replace_extension(path, ".thresholds.json");
+  return std::string(path);
+}
+
+/// --calibrate: builds the float model with bert-record-ranges as an
+/// executable in a scratch folder, runs it over the inputs and returns the
+/// thresholds; they are also written beside the output so that the run can
+/// be repeated with --thresholds.
+static Expected<llvm::StringMap<float>>
+calibrateThresholds(ModuleOp module, const Options &options, PhaseClock &clock) {
+  Expected<std::unique_ptr<llvm::TargetMachine>> machine =
+      target::createTargetMachine(options.targetCpu);
+  if (!machine)
+    return machine.takeError();
+  OwningOpRef<ModuleOp> floatModel = module.clone();
+  llvm::LLVMContext llvmContext;
+  Expected<std::unique_ptr<llvm::Module>> llvmModule = lowerToLlvm(
+      *floatModel, llvmContext, **machine, options, clock, /*recordRanges=*/true);
+  if (!llvmModule)
+    return llvmModule.takeError();
+  Expected<std::string> header = generateCHeader(*floatModel, "calibration");
+  if (!header)
+    return header.takeError();
+  SmallVector<std::string> slots;
+  if (auto names = (*floatModel)->getAttrOfType<ArrayAttr>("bertc.ranges"))
+    for (Attribute name : names)
+      slots.push_back(cast<StringAttr>(name).str());
+  Expected<ScratchDir> scratch = ScratchDir::create();
+  if (!scratch)
+    return scratch.takeError();
+  std::string object = scratch->file("float.o"), exe = scratch->file("float");
+  if (Error error = writeAtomically(object, [&](llvm::raw_pwrite_stream &out) {
+        return target::emitCode(**llvmModule, **machine, /*assembly=*/false, out);
+      }))
+    return std::move(error);
+  std::string mainSource = scratch->file("bertc_main.c");
+  if (Error error = writeScratch(scratch->file("bertc_model.h"), *header))
+    return std::move(error);
+  if (Error error = writeScratch(mainSource, kRuntimeMain))
+    return std::move(error);
+  if (Error error = linkAtomically(exe, {"-O2"}, {mainSource, object}))
+    return std::move(error);
+  clock.lap("calibration build");
+  Expected<llvm::StringMap<float>> thresholds =
+      runCalibration(exe, options.calibratePath, slots, scratch->file(""),
+                     options.calibrateBatch);
+  if (!thresholds)
+    return thresholds.takeError();
+  clock.lap("calibration run");
+  std::string path = thresholdsPathFor(options.output);
+  if (llvm::sys::fs::equivalent(options.input, path) ||
+      llvm::sys::fs::equivalent(options.thresholdsPath, path))
+    return driverError(path + ": the calibrated thresholds would overwrite an "
+                              "input");
+  if (Error error = writeAtomically(path, [&](llvm::raw_pwrite_stream &out) {
+        out << thresholdsToJson(*thresholds);
+        return Error::success();
+      }))
+    return std::move(error);
+  llvm::errs() << "bert-compile: calibrated thresholds of " << slots.size()
+               << " linears written to " << path << "\n";
+  return thresholds;
+}
+
 Error bertc::driver::compile(const Options &options) {
   if (Error error = checkOutputPath(options))
     return error;
@@ -329,14 +399,29 @@ Error bertc::driver::compile(const Options &options) {
     return driverError(options.input + ": the module does not verify");
   clock.lap("import");
   if (options.quant == Quant::Q8) {
+    // The checkpoint's buffers, then a calibration, then the file: each
+    // later source overrides the earlier ones.
     bool fromCheckpoint = llvm::sys::fs::is_directory(options.input);
     Expected<llvm::StringMap<float>> thresholds = loadThresholds(
-        fromCheckpoint ? StringRef(options.input) : StringRef(),
-        options.thresholdsPath);
+        fromCheckpoint ? StringRef(options.input) : StringRef(), "");
     if (!thresholds)
       return thresholds.takeError();
-    // A .mlir input may carry its own; given ones are added to them.
-    if (fromCheckpoint || !options.thresholdsPath.empty())
+    if (!options.calibratePath.empty()) {
+      Expected<llvm::StringMap<float>> calibrated =
+          calibrateThresholds(**module, options, clock);
+      if (!calibrated)
+        return calibrated.takeError();
+      for (const auto &entry : *calibrated)
+        (*thresholds)[entry.getKey()] = entry.getValue();
+    }
+    Expected<llvm::StringMap<float>> given =
+        loadThresholds("", options.thresholdsPath);
+    if (!given)
+      return given.takeError();
+    for (const auto &entry : *given)
+      (*thresholds)[entry.getKey()] = entry.getValue();
+    // A .mlir input may carry its own; given ones replace them.
+    if (!thresholds->empty())
       attachThresholds(**module, *thresholds);
   }
   if (options.reportSequence > 0)

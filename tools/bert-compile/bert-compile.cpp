@@ -70,6 +70,15 @@ static cl::list<std::string> floatLayers(
     cl::value_desc("module,..."),
     cl::desc("With --quant=q8: linears kept in f32 (Hugging Face module "
              "names)"));
+static cl::opt<std::string> calibrate(
+    "calibrate", cl::cat(category), cl::value_desc("INPUTS.npy"),
+    cl::desc("With --quant=q8: run the float model natively over these "
+             "inputs (token ids [N, L], or hidden states [N, L, H] for the "
+             "encoder entry) and take max|x| of each linear's input as its "
+             "threshold; writes OUT.thresholds.json (--thresholds wins)"));
+static cl::opt<unsigned> calibrateBatch(
+    "calibrate-batch", cl::init(8), cl::cat(category),
+    cl::desc("Rows of the calibration inputs per run"));
 static cl::opt<std::string> int8Kernel(
     "int8-kernel", cl::init("auto"), cl::cat(category),
     cl::desc("With --quant=q8: auto (from the target CPU), vnni "
@@ -109,6 +118,16 @@ int main(int argc, char **argv) {
   options.thresholdsPath = thresholds;
   options.floatLayers.assign(floatLayers.begin(), floatLayers.end());
   options.int8Kernel = int8Kernel;
+  options.calibratePath = calibrate;
+  options.calibrateBatch = calibrateBatch;
+  if (calibrateBatch == 0) {
+    errs() << "bert-compile: error: --calibrate-batch must be positive\n";
+    return 1;
+  }
+  if (!calibrate.empty() && quant != Quant::Q8) {
+    errs() << "bert-compile: error: --calibrate needs --quant=q8\n";
+    return 1;
+  }
   options.reportSequence = report ? int64_t(reportSequence) : 0;
   if (boolRule != "gt" && boolRule != "ge") {
     errs() << "bert-compile: error: --bool-rule must be gt or ge, not '"

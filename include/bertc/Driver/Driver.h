@@ -34,6 +34,11 @@ struct Options {
   std::string thresholdsPath;
   std::vector<std::string> floatLayers;
   std::string int8Kernel = "auto";
+  /// --calibrate: a .npy of inputs (token ids, or hidden states for the
+  /// encoder entry) over which the float model runs to give thresholds,
+  /// `calibrateBatch` rows at a time (Driver/Calibrate.h).
+  std::string calibratePath;
+  int64_t calibrateBatch = 8;
   /// Print the per-tensor size and operation table (driver/Report.h) for
   /// this many tokens before compiling; 0: no report.
   int64_t reportSequence = 0;

@@ -97,4 +97,26 @@ def QuantizeQ8Pass : Pass<"bert-quantize-q8", "::mlir::ModuleOp"> {
   ];
 }
 
+def RecordRangesPass : Pass<"bert-record-ranges", "::mlir::ModuleOp"> {
+  let summary = "Q8BERT calibration: record max|x| of every linear's input";
+  let description = [{
+    Instruments the float graph for a calibration run (`bert-compile
+    --calibrate`): before every `bert.linear` with a checkpoint weight,
+    `max |x|` over the whole input tensor is computed and folded into slot
+    i of the public global `bertc_ranges` (f32, starting at 0) with a
+    maximum, so that a process running the model over many inputs ends with
+    the largest magnitude each linear has seen: Q8BERT's threshold T
+    (SEMANTICS.md 1.3, a calibration in place of the EMA). The public
+    global `bertc_range_count` holds the number of slots, and the module
+    attribute `bertc.ranges` names each slot's Hugging Face module, in
+    order. The model's results are unchanged.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
 #endif // BERTC_QUANTIZATION_PASSES_TD

@@ -1,0 +1,106 @@
+//===- RecordRanges.cpp - Calibration: max|x| of every linear's input -----===//
+//
+// Q8BERT needs T = max|x| of each quantized linear's input. A calibration
+// build of the float model records them while it runs: each linear's input
+// is reduced to max|x| and folded into a slot of a public f32 global, which
+// the executable's driver writes out (runtime/bertc_main.c) and
+// bert-compile --calibrate reads back.
+//
+//===----------------------------------------------------------------------===//
+
+#include "bertc/Quantization/Passes.h"
+#include "bertc/Quantization/Q8.h"
+
+#include "bertc/Utils/ConstantData.h"
+#include "dialects/Bert/IR/Bert.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+namespace bertc {
+#define GEN_PASS_DEF_RECORDRANGESPASS
+#include "bertc/Quantization/Passes.h.inc"
+} // namespace bertc
+
+using namespace mlir;
+using namespace bertc;
+
+namespace {
+
+constexpr llvm::StringLiteral kRanges = "bertc_ranges";
+constexpr llvm::StringLiteral kRangeCount = "bertc_range_count";
+
+/// max |x| over every element of `x`, as an f32 scalar (0 for an empty
+/// tensor; NaN is ignored by maxnumf).
+Value maxMagnitude(OpBuilder &b, Location l, Value x) {
+  auto type = cast<RankedTensorType>(x.getType());
+  unsigned rank = type.getRank();
+  Value zero = arith::ConstantOp::create(b, l, b.getF32FloatAttr(0));
+  auto scalarType = RankedTensorType::get({}, b.getF32Type());
+  Value empty = tensor::EmptyOp::create(b, l, scalarType.getShape(),
+                                        b.getF32Type());
+  Value init = linalg::FillOp::create(b, l, ValueRange{zero}, ValueRange{empty})
+                   .getResult(0);
+  Value reduced =
+      linalg::GenericOp::create(
+          b, l, TypeRange{scalarType}, ValueRange{x}, ValueRange{init},
+          ArrayRef<AffineMap>{b.getMultiDimIdentityMap(rank),
+                              AffineMap::get(rank, 0, {}, b.getContext())},
+          SmallVector<utils::IteratorType>(rank, utils::IteratorType::reduction),
+          [](OpBuilder &ib, Location il, ValueRange args) {
+            Value magnitude = math::AbsFOp::create(ib, il, args[0]);
+            linalg::YieldOp::create(
+                ib, il,
+                ValueRange{arith::MaxNumFOp::create(ib, il, args[1], magnitude)});
+          })
+          .getResult(0);
+  return tensor::ExtractOp::create(b, l, reduced, ValueRange{});
+}
+
+struct RecordRangesPass : bertc::impl::RecordRangesPassBase<RecordRangesPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<bert::LinearOp> linears;
+    SmallVector<Attribute> names;
+    module.walk([&](bert::LinearOp op) {
+      std::string name = constantName(op.getWeight());
+      if (name.empty())
+        return;
+      linears.push_back(op);
+      names.push_back(
+          StringAttr::get(&getContext(), quantization::moduleOfTensor(name)));
+    });
+    OpBuilder top = OpBuilder::atBlockBegin(module.getBody());
+    Location loc = module.getLoc();
+    int64_t count = linears.size();
+    auto rangesType = MemRefType::get({std::max<int64_t>(count, 1)},
+                                      top.getF32Type());
+    memref::GlobalOp::create(
+        top, loc, kRanges, top.getStringAttr("public"), rangesType,
+        DenseElementsAttr::get(
+            RankedTensorType::get(rangesType.getShape(), top.getF32Type()), 0.0f),
+        /*constant=*/false, /*alignment=*/nullptr);
+    auto countType = MemRefType::get({}, top.getI64Type());
+    memref::GlobalOp::create(
+        top, loc, kRangeCount, top.getStringAttr("public"), countType,
+        DenseElementsAttr::get(RankedTensorType::get({}, top.getI64Type()),
+                               count),
+        /*constant=*/true, /*alignment=*/nullptr);
+    for (auto [slot, op] : llvm::enumerate(linears)) {
+      OpBuilder b(op);
+      Location l = op.getLoc();
+      Value seen = maxMagnitude(b, l, op.getInput());
+      Value ranges = memref::GetGlobalOp::create(b, l, rangesType, kRanges);
+      Value index = arith::ConstantIndexOp::create(b, l, slot);
+      Value old = memref::LoadOp::create(b, l, ranges, ValueRange{index});
+      Value updated = arith::MaxNumFOp::create(b, l, old, seen);
+      memref::StoreOp::create(b, l, updated, ranges, ValueRange{index});
+    }
+    module->setAttr("bertc.ranges", ArrayAttr::get(&getContext(), names));
+  }
+};
+
+} // namespace
