@@ -198,7 +198,8 @@ lowerToLlvm(ModuleOp module, llvm::LLVMContext &llvmContext,
   if (options.quant == Quant::Q8 && !recordRanges) {
     pipelineOptions.quantization =
         "bert-quantize-q8{float-layers=" +
-        llvm::join(options.floatLayers, ",") + "}";
+        llvm::join(options.floatLayers, ",") +
+        (options.q8Dynamic ? " mode=dynamic}" : "}");
     Expected<std::string> kernel = chooseInt8Kernel(options, cpu);
     if (!kernel)
       return kernel.takeError();
@@ -398,7 +399,7 @@ Error bertc::driver::compile(const Options &options) {
   if (failed(verify(**module)))
     return driverError(options.input + ": the module does not verify");
   clock.lap("import");
-  if (options.quant == Quant::Q8) {
+  if (options.quant == Quant::Q8 && !options.q8Dynamic) {
     // The checkpoint's buffers, then a calibration, then the file: each
     // later source overrides the earlier ones.
     bool fromCheckpoint = llvm::sys::fs::is_directory(options.input);

@@ -114,15 +114,67 @@ static FailureOr<float> scaleOf(Operation *op, StringRef what, float threshold) 
   return scaleFromThreshold(threshold, 8);
 }
 
+/// The dynamic mode's linear: s_x = 127 / max|x| of this call's input,
+/// then the same integer arithmetic with run-time scales.
+static void quantizeLinearDynamically(bert::LinearOp op, float weightScale) {
+  OpBuilder b(op);
+  Location l = op.getLoc();
+  auto f32 = [&](float v) -> Value { return buildF32(b, l, v); };
+  Value largest = buildMaxMagnitude(b, l, op.getInput());
+  Value isZero = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, largest,
+                                       f32(0));
+  Value inputScale = arith::DivFOp::create(
+      b, l, f32(127), arith::SelectOp::create(b, l, isZero, f32(127), largest));
+  Value biasScale = arith::MulFOp::create(b, l, f32(weightScale), inputScale);
+  auto codesOf = [&](Value values, Value scale, unsigned bits) {
+    IntegerType storage = b.getIntegerType(bits);
+    return buildElementwise(
+        b, l, ValueRange{values},
+        [&](OpBuilder &ib, Location il, ValueRange args) {
+          return buildQuantizedCode(ib, il, args[0], scale, storage);
+        },
+        storage);
+  };
+  Value x = codesOf(op.getInput(), inputScale, 8);
+  Value w = quantizeToStorage(b, l, op.getWeight(), weightScale, 8);
+  Value bias = op.getBias() ? codesOf(op.getBias(), biasScale, 32) : Value();
+  auto resultType = cast<RankedTensorType>(op.getType());
+  auto accType = RankedTensorType::get(resultType.getShape(), b.getI32Type());
+  Value acc = bq::Int8MatmulOp::create(b, l, accType, x, w, bias);
+  Value y = buildElementwise(
+      b, l, ValueRange{acc},
+      [&](OpBuilder &ib, Location il, ValueRange args) -> Value {
+        Value value = arith::SIToFPOp::create(ib, il, ib.getF32Type(), args[0]);
+        return arith::DivFOp::create(ib, il, value, biasScale);
+      },
+      b.getF32Type());
+  if (y.getType() != resultType)
+    y = tensor::CastOp::create(b, l, resultType, y);
+  op.replaceAllUsesWith(y);
+  op.erase();
+}
+
 /// y = (quantize(x, s_x) . quantize(W, s_w)^T + quantize(b, s_w s_x)) / (s_w s_x).
 static LogicalResult quantizeLinear(bert::LinearOp op, DictionaryAttr thresholds,
-                                    ArrayRef<std::string> floatLayers) {
+                                    ArrayRef<std::string> floatLayers,
+                                    bool dynamic) {
   std::string name = constantName(op.getWeight());
   if (name.empty())
     return success(); // not a checkpoint weight
   std::string module = quantization::moduleOfTensor(name);
   if (llvm::is_contained(floatLayers, module))
     return success();
+  if (dynamic) {
+    std::optional<float> weightMax = maxMagnitude(op.getWeight());
+    if (!weightMax)
+      return op.emitError("bert-quantize-q8: cannot read the constant ") << name;
+    FailureOr<float> weightScale =
+        scaleOf(op, "max|W| of '" + name + "'", *weightMax);
+    if (failed(weightScale))
+      return failure();
+    quantizeLinearDynamically(op, *weightScale);
+    return success();
+  }
   std::optional<float> threshold = quantization::findThreshold(thresholds, module);
   if (!threshold)
     return op.emitError("bert-quantize-q8: no input threshold for '")
@@ -200,6 +252,11 @@ struct QuantizeQ8Pass : bertc::impl::QuantizeQ8PassBase<QuantizeQ8Pass> {
     auto thresholds =
         module->getAttrOfType<DictionaryAttr>(quantization::kThresholdsAttr);
     SmallVector<std::string> floats(floatLayers.begin(), floatLayers.end());
+    if (mode != "static" && mode != "dynamic") {
+      module.emitError("bert-quantize-q8: mode must be static or dynamic, not '")
+          << mode << "'";
+      return signalPassFailure();
+    }
     SmallVector<Operation *> ops;
     module.walk([&](Operation *op) {
       if (isa<bert::LinearOp, bert::EmbeddingOp>(op))
@@ -209,7 +266,8 @@ struct QuantizeQ8Pass : bertc::impl::QuantizeQ8PassBase<QuantizeQ8Pass> {
     for (Operation *op : ops) {
       LogicalResult result =
           isa<bert::LinearOp>(op)
-              ? quantizeLinear(cast<bert::LinearOp>(op), thresholds, floats)
+              ? quantizeLinear(cast<bert::LinearOp>(op), thresholds, floats,
+                               mode == "dynamic")
               : quantizeEmbedding(cast<bert::EmbeddingOp>(op));
       failed |= mlir::failed(result);
     }

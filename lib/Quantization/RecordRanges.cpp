@@ -12,6 +12,7 @@
 #include "bertc/Quantization/Q8.h"
 
 #include "bertc/Utils/ConstantData.h"
+#include "bertc/Utils/LinalgBuilders.h"
 #include "dialects/Bert/IR/Bert.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -32,33 +33,6 @@ namespace {
 
 constexpr llvm::StringLiteral kRanges = "bertc_ranges";
 constexpr llvm::StringLiteral kRangeCount = "bertc_range_count";
-
-/// max |x| over every element of `x`, as an f32 scalar (0 for an empty
-/// tensor; NaN is ignored by maxnumf).
-Value maxMagnitude(OpBuilder &b, Location l, Value x) {
-  auto type = cast<RankedTensorType>(x.getType());
-  unsigned rank = type.getRank();
-  Value zero = arith::ConstantOp::create(b, l, b.getF32FloatAttr(0));
-  auto scalarType = RankedTensorType::get({}, b.getF32Type());
-  Value empty = tensor::EmptyOp::create(b, l, scalarType.getShape(),
-                                        b.getF32Type());
-  Value init = linalg::FillOp::create(b, l, ValueRange{zero}, ValueRange{empty})
-                   .getResult(0);
-  Value reduced =
-      linalg::GenericOp::create(
-          b, l, TypeRange{scalarType}, ValueRange{x}, ValueRange{init},
-          ArrayRef<AffineMap>{b.getMultiDimIdentityMap(rank),
-                              AffineMap::get(rank, 0, {}, b.getContext())},
-          SmallVector<utils::IteratorType>(rank, utils::IteratorType::reduction),
-          [](OpBuilder &ib, Location il, ValueRange args) {
-            Value magnitude = math::AbsFOp::create(ib, il, args[0]);
-            linalg::YieldOp::create(
-                ib, il,
-                ValueRange{arith::MaxNumFOp::create(ib, il, args[1], magnitude)});
-          })
-          .getResult(0);
-  return tensor::ExtractOp::create(b, l, reduced, ValueRange{});
-}
 
 struct RecordRangesPass : bertc::impl::RecordRangesPassBase<RecordRangesPass> {
   void runOnOperation() override {
@@ -92,7 +66,7 @@ struct RecordRangesPass : bertc::impl::RecordRangesPassBase<RecordRangesPass> {
     for (auto [slot, op] : llvm::enumerate(linears)) {
       OpBuilder b(op);
       Location l = op.getLoc();
-      Value seen = maxMagnitude(b, l, op.getInput());
+      Value seen = buildMaxMagnitude(b, l, op.getInput());
       Value ranges = memref::GetGlobalOp::create(b, l, rangesType, kRanges);
       Value index = arith::ConstantIndexOp::create(b, l, slot);
       Value old = memref::LoadOp::create(b, l, ranges, ValueRange{index});

@@ -4,8 +4,11 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/AffineMap.h"
+
+#include <cmath>
 
 using namespace mlir;
 using bertc::ScalarBody;
@@ -201,4 +204,49 @@ Value bertc::buildTableLookup(OpBuilder &builder, Location loc, Value ids,
                linalg::YieldOp::create(b, l, read(b, l, row, column));
              })
       .getResult(0);
+}
+
+Value bertc::buildMaxMagnitude(OpBuilder &b, Location l, Value x) {
+  auto type = cast<RankedTensorType>(x.getType());
+  unsigned rank = type.getRank();
+  Value zero = arith::ConstantOp::create(b, l, b.getF32FloatAttr(0));
+  auto scalarType = RankedTensorType::get({}, b.getF32Type());
+  Value empty = tensor::EmptyOp::create(b, l, scalarType.getShape(),
+                                        b.getF32Type());
+  Value init = linalg::FillOp::create(b, l, ValueRange{zero}, ValueRange{empty})
+                   .getResult(0);
+  Value reduced =
+      linalg::GenericOp::create(
+          b, l, TypeRange{scalarType}, ValueRange{x}, ValueRange{init},
+          ArrayRef<AffineMap>{b.getMultiDimIdentityMap(rank),
+                              AffineMap::get(rank, 0, {}, b.getContext())},
+          SmallVector<utils::IteratorType>(rank, utils::IteratorType::reduction),
+          [](OpBuilder &ib, Location il, ValueRange args) {
+            Value magnitude = math::AbsFOp::create(ib, il, args[0]);
+            linalg::YieldOp::create(
+                ib, il,
+                ValueRange{arith::MaxNumFOp::create(ib, il, args[1], magnitude)});
+          })
+          .getResult(0);
+  return tensor::ExtractOp::create(b, l, reduced, ValueRange{});
+}
+
+Value bertc::buildQuantizedCode(OpBuilder &b, Location l, Value x, Value scale,
+                                IntegerType storage) {
+  unsigned bits = storage.getWidth();
+  // M in f32: exact up to 24 bits; above, the largest f32 below 2^(b-1).
+  float level = bits <= 24 ? float((int64_t(1) << (bits - 1)) - 1)
+                           : std::nextafter(std::ldexp(1.0f, int(bits) - 1), 0.0f);
+  auto f32 = [&](float v) -> Value {
+    return arith::ConstantOp::create(b, l, b.getF32FloatAttr(v));
+  };
+  Value scaled = arith::MulFOp::create(b, l, x, scale);
+  Value rounded = math::RoundEvenOp::create(b, l, scaled);
+  Value clamped = arith::MinimumFOp::create(
+      b, l, arith::MaximumFOp::create(b, l, rounded, f32(-level)), f32(level));
+  Value code = arith::FPToSIOp::create(b, l, storage, clamped);
+  Value isNan =
+      arith::CmpFOp::create(b, l, arith::CmpFPredicate::UNO, scaled, scaled);
+  Value zero = arith::ConstantOp::create(b, l, b.getIntegerAttr(storage, 0));
+  return arith::SelectOp::create(b, l, isNan, zero, code);
 }

@@ -10,6 +10,7 @@ computes BertForSequenceClassification's forward with torch.nn.functional
                  [--pad] [--seed 0] [--tolerance 1e-4]
                  [--quant binary [--bool-rule gt|ge] [--sign-zero plus_one|zero]]
                  [--quant q8 --thresholds T.json [--float-layers a,b]]
+                 [--quant q8 --q8-mode dynamic]
     reference.py MODEL_DIR - --calibrate T.json [input flags]
 
 runs EXE on random inputs (and padding masks with --pad) for every output
@@ -122,12 +123,18 @@ class Reference:
         simulation: int8 codes, an int64 accumulation wrapped to int32, and
         the output dequantized by a division by s_b = s_w s_x."""
         module = self.module(name)
-        thresholds = self.q8["thresholds"]
-        key = module if module in thresholds else module.replace("bert.", "", 1)
-        if key not in thresholds:
-            raise SystemExit(f"reference: no threshold for {module}")
         weight, bias = self.get(name + ".weight"), self.get(name + ".bias")
-        s_x = self.scale(thresholds[key])
+        if self.q8.get("dynamic"):
+            # DYNAMIC mode: max |x| of this call's whole input (an all-zero
+            # input, where the code divides by 0, takes s_x = 1 like bertc).
+            largest = x.abs().max()
+            s_x = self.scale(largest) if largest > 0 else torch.tensor(1.0)
+        else:
+            thresholds = self.q8["thresholds"]
+            key = module if module in thresholds else module.replace("bert.", "", 1)
+            if key not in thresholds:
+                raise SystemExit(f"reference: no threshold for {module}")
+            s_x = self.scale(thresholds[key])
         s_w = self.scale(weight.abs().max())
         s_b = s_w * s_x
         xq = self.quantize(x, s_x).to(torch.int64)
@@ -282,6 +289,7 @@ def main():
     parser.add_argument("--bool-rule", default="gt", choices=["gt", "ge"])
     parser.add_argument("--sign-zero", default="plus_one", choices=["plus_one", "zero"])
     parser.add_argument("--thresholds", help="with --quant q8: the thresholds JSON")
+    parser.add_argument("--q8-mode", default="static", choices=["static", "dynamic"])
     parser.add_argument("--float-layers", default="",
                         help="with --quant q8: comma-separated linears kept f32")
     parser.add_argument("--calibrate", metavar="T.json",
@@ -293,9 +301,11 @@ def main():
 
     q8 = None
     if args.quant == "q8":
-        with open(args.thresholds) as f:
-            q8 = {"thresholds": json.load(f),
-                  "float_layers": set(filter(None, args.float_layers.split(",")))}
+        q8 = {"thresholds": {}, "dynamic": args.q8_mode == "dynamic",
+              "float_layers": set(filter(None, args.float_layers.split(",")))}
+        if args.thresholds:
+            with open(args.thresholds) as f:
+                q8["thresholds"] = json.load(f)
     ref = Reference(args.model, args.quant == "binary", args.bool_rule, args.sign_zero, q8)
     tmp = tempfile.mkdtemp()
     paths, inputs = make_inputs(ref, args, tmp)

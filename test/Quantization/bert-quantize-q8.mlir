@@ -1,6 +1,7 @@
 // RUN: bert-opt %s --split-input-file --bert-quantize-q8 | FileCheck %s
 // RUN: bert-opt %s --split-input-file --bert-quantize-q8 --canonicalize | FileCheck %s --check-prefix=FOLD
 // RUN: bert-opt %s --split-input-file --bert-quantize-q8=float-layers=bert.encoder.layer.0.intermediate.dense | FileCheck %s --check-prefix=FLOAT
+// RUN: bert-opt %s --split-input-file --bert-quantize-q8=mode=dynamic | FileCheck %s --check-prefix=DYN
 
 // A Q8BERT linear (SEMANTICS.md 1.5). T = 2 gives s_x = 127 / 2 = 63.5
 // (step 1 / 63.5 = 0.015748...); max|W| = 2 gives s_w = 63.5; the bias
@@ -25,6 +26,23 @@
 // FOLD-DAG: arith.constant dense<{{\[}}[64, -64, 127, 32], [-127, 0, 16, -32]]> : tensor<2x4xi8>
 // FOLD-DAG: arith.constant dense<[2016, -4032]> : tensor<2xi32>
 // FOLD: bq.int8_matmul %{{.*}}, %{{.*}} bias %{{.*}} : tensor<?x?x4xi8>, tensor<2x4xi8>, tensor<2xi32> -> tensor<?x?x2xi32>
+// mode=dynamic: s_x = 127 / max|x| of the call's input (127 / 127 = 1 for
+// an all-zero input), s_b = s_w * s_x, x and the bias quantized with those
+// run-time scales, acc / s_b; the weight still folds.
+// DYN-LABEL: func.func @linear
+// DYN: linalg.generic {{.*}} iterator_types = ["reduction", "reduction", "reduction"]}
+// DYN: %[[MAX:.*]] = tensor.extract
+// DYN: %[[ZERO:.*]] = arith.cmpf oeq, %[[MAX]]
+// DYN: %[[DEN:.*]] = arith.select %[[ZERO]], %{{.*}}, %[[MAX]] : f32
+// DYN: %[[SX:.*]] = arith.divf %{{.*}}, %[[DEN]] : f32
+// DYN: %[[SB:.*]] = arith.mulf %{{.*}}, %[[SX]] : f32
+// DYN: arith.mulf %{{.*}}, %[[SX]] : f32
+// DYN: arith.fptosi %{{.*}} : f32 to i8
+// DYN: bq.quantize %{{.*}} : tensor<2x4xf32>
+// DYN: arith.mulf %{{.*}}, %[[SB]] : f32
+// DYN: arith.fptosi %{{.*}} : f32 to i32
+// DYN: bq.int8_matmul
+// DYN: arith.divf %{{.*}}, %[[SB]] : f32
 // FLOAT-LABEL: func.func @linear
 // FLOAT: bert.linear %arg0
 // FLOAT: bq.int8_matmul

@@ -79,6 +79,11 @@ static cl::opt<std::string> calibrate(
 static cl::opt<unsigned> calibrateBatch(
     "calibrate-batch", cl::init(8), cl::cat(category),
     cl::desc("Rows of the calibration inputs per run"));
+static cl::opt<std::string> q8Mode(
+    "q8-mode", cl::init("static"), cl::cat(category),
+    cl::desc("With --quant=q8: static (input scales from thresholds, the "
+             "default) or dynamic (each call's scale 127 / max|x|, the "
+             "official code's DYNAMIC mode)"));
 static cl::opt<std::string> int8Kernel(
     "int8-kernel", cl::init("auto"), cl::cat(category),
     cl::desc("With --quant=q8: auto (from the target CPU), vnni "
@@ -122,6 +127,17 @@ int main(int argc, char **argv) {
   options.calibrateBatch = calibrateBatch;
   if (calibrateBatch == 0) {
     errs() << "bert-compile: error: --calibrate-batch must be positive\n";
+    return 1;
+  }
+  if (q8Mode != "static" && q8Mode != "dynamic") {
+    errs() << "bert-compile: error: --q8-mode must be static or dynamic, not '"
+           << q8Mode << "'\n";
+    return 1;
+  }
+  options.q8Dynamic = q8Mode == "dynamic";
+  if (options.q8Dynamic && (!calibrate.empty() || !thresholds.empty())) {
+    errs() << "bert-compile: error: --q8-mode=dynamic takes no thresholds "
+              "(--thresholds, --calibrate)\n";
     return 1;
   }
   if (!calibrate.empty() && quant != Quant::Q8) {

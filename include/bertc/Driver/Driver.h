@@ -34,6 +34,8 @@ struct Options {
   std::string thresholdsPath;
   std::vector<std::string> floatLayers;
   std::string int8Kernel = "auto";
+  /// --q8-mode=dynamic: the scale of each call's input instead of thresholds.
+  bool q8Dynamic = false;
   /// --calibrate: a .npy of inputs (token ids, or hidden states for the
   /// encoder entry) over which the float model runs to give thresholds,
   /// `calibrateBatch` rows at a time (Driver/Calibrate.h).

@@ -83,10 +83,19 @@ def QuantizeQ8Pass : Pass<"bert-quantize-q8", "::mlir::ModuleOp"> {
 
     A linear without a threshold is an error naming it (give thresholds, or
     list it in `float-layers`).
+
+    `mode=dynamic` (the official code's DYNAMIC mode, SEMANTICS.md 1.3)
+    needs no thresholds: each call takes `s_x = 127 / max|x|` over its whole
+    input tensor and quantizes the bias with that call's `s_w * s_x`; the
+    outputs then depend on the batch's composition, as in the code. (An
+    all-zero input, where the code divides by 0, quantizes with `s_x = 1`.)
   }];
   let options = [
     ListOption<"floatLayers", "float-layers", "std::string",
-               "Hugging Face module names of linears kept in f32">
+               "Hugging Face module names of linears kept in f32">,
+    Option<"mode", "mode", "std::string", /*default=*/"\"static\"",
+           "static (thresholds from bertc.thresholds) or dynamic (the scale "
+           "of each call's input)">
   ];
   let dependentDialects = [
     "::bertc::bq::BQDialect",

@@ -80,6 +80,19 @@ mlir::Value buildScaledMaskedScores(mlir::OpBuilder &builder,
 /// An f32 constant.
 mlir::Value buildF32(mlir::OpBuilder &builder, mlir::Location loc, float value);
 
+/// max |x| over every element of `x` as an f32 scalar (0 for an empty
+/// tensor; NaN is ignored).
+mlir::Value buildMaxMagnitude(mlir::OpBuilder &builder, mlir::Location loc,
+                              mlir::Value x);
+
+/// clamp(roundeven(x * scale), -M, M) as `storage` (M = 2^(b-1) - 1),
+/// NaN -> 0: QuantMath's quantizeValue on one f32 scalar inside a body.
+/// Exact in f32 up to 24 storage bits; wider storage saturates at the
+/// largest f32 below 2^(b-1).
+mlir::Value buildQuantizedCode(mlir::OpBuilder &builder, mlir::Location loc,
+                               mlir::Value x, mlir::Value scale,
+                               mlir::IntegerType storage);
+
 /// Reads element (row, column) of an embedding table inside a linalg body.
 using TableReader = llvm::function_ref<mlir::Value(
     mlir::OpBuilder &, mlir::Location, mlir::Value row, mlir::Value column)>;

@@ -16,6 +16,7 @@
 #include "bertc/Conversion/Passes.h"
 
 #include "bertc/Support/QuantMath.h"
+#include "bertc/Utils/LinalgBuilders.h"
 #include "dialects/BQ/IR/BQ.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -100,23 +101,11 @@ Value buildMap(OpBuilder &b, Location l, Value input, Type element,
 // quantize and dequantize
 //===----------------------------------------------------------------------===//
 
-/// clamp(roundeven(x * scale), -M, M) as `storage`, NaN -> 0 (QuantMath's
-/// quantizeValue); exact in f32 up to 24 storage bits.
+/// QuantMath's quantizeValue with a compile-time scale.
 Value buildQuantizedCode(OpBuilder &b, Location l, Value x, float scale,
                          IntegerType storage) {
-  float level = static_cast<float>(maxLevel(storage.getWidth()));
-  auto f32 = [&](float v) -> Value {
-    return arith::ConstantOp::create(b, l, b.getF32FloatAttr(v));
-  };
-  Value scaled = arith::MulFOp::create(b, l, x, f32(scale));
-  Value rounded = math::RoundEvenOp::create(b, l, scaled);
-  Value clamped = arith::MinimumFOp::create(
-      b, l, arith::MaximumFOp::create(b, l, rounded, f32(-level)), f32(level));
-  Value code = arith::FPToSIOp::create(b, l, storage, clamped);
-  Value isNan =
-      arith::CmpFOp::create(b, l, arith::CmpFPredicate::UNO, scaled, scaled);
-  return arith::SelectOp::create(b, l, isNan, constantInt(b, l, storage, 0),
-                                 code);
+  Value multiplier = arith::ConstantOp::create(b, l, b.getF32FloatAttr(scale));
+  return bertc::buildQuantizedCode(b, l, x, multiplier, storage);
 }
 
 /// The f32 input and scale of an 8-bit quantizer read as its storage, if
