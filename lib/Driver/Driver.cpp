@@ -199,6 +199,7 @@ lowerToLlvm(ModuleOp module, llvm::LLVMContext &llvmContext,
     pipelineOptions.quantization =
         "bert-quantize-q8{float-layers=" +
         llvm::join(options.floatLayers, ",") +
+        " requantize=" + llvm::join(options.requantize, ",") +
         (options.q8Dynamic ? " mode=dynamic}" : "}");
     Expected<std::string> kernel = chooseInt8Kernel(options, cpu);
     if (!kernel)
@@ -378,8 +379,10 @@ calibrateThresholds(ModuleOp module, const Options &options, PhaseClock &clock) 
         return Error::success();
       }))
     return std::move(error);
-  llvm::errs() << "bert-compile: calibrated thresholds of " << slots.size()
-               << " linears written to " << path << "\n";
+  llvm::errs() << "bert-compile: " << slots.size()
+               << " calibrated thresholds (inputs and outputs of the linears) "
+                  "written to "
+               << path << "\n";
   return thresholds;
 }
 

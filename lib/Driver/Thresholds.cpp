@@ -56,9 +56,13 @@ static Expected<llvm::StringMap<float>> checkpointThresholds(StringRef dir) {
     return file.takeError();
   llvm::StringMap<float> thresholds;
   for (const bertc::import::TensorInfo &tensor : file->tensors()) {
+    // <module>.input_thresh is the module's key; <module>.output_thresh
+    // keeps its name (quantization::outputThresholdKey).
     StringRef name = tensor.name;
-    if (!name.consume_back(".input_thresh"))
-      continue;
+    if (!name.consume_back(".input_thresh")) {
+      if (!name.ends_with(".output_thresh"))
+        continue;
+    }
     Expected<std::vector<float>> values = file->readAsF32(tensor);
     if (!values)
       return values.takeError();

@@ -40,6 +40,10 @@ std::string bertc::quantization::moduleOfTensor(StringRef tensor) {
   return tensor.str();
 }
 
+std::string bertc::quantization::outputThresholdKey(StringRef module) {
+  return (module + ".output_thresh").str();
+}
+
 bool bertc::quantization::quantizesEmbedding8(StringRef tableName) {
   return tableName.ends_with("embeddings.word_embeddings.weight") ||
          tableName.ends_with("embeddings.position_embeddings.weight");
@@ -157,6 +161,7 @@ static void quantizeLinearDynamically(bert::LinearOp op, float weightScale) {
 /// y = (quantize(x, s_x) . quantize(W, s_w)^T + quantize(b, s_w s_x)) / (s_w s_x).
 static LogicalResult quantizeLinear(bert::LinearOp op, DictionaryAttr thresholds,
                                     ArrayRef<std::string> floatLayers,
+                                    ArrayRef<std::string> requantized,
                                     bool dynamic) {
   std::string name = constantName(op.getWeight());
   if (name.empty())
@@ -207,6 +212,25 @@ static LogicalResult quantizeLinear(bert::LinearOp op, DictionaryAttr thresholds
   Value quantized = quant::StorageCastOp::create(
       b, l, RankedTensorType::get(resultType.getShape(), accQuant), acc);
   Value y = bq::DequantizeOp::create(b, l, resultType, quantized);
+  if (llvm::is_contained(requantized, module)) {
+    // requantize_output (SEMANTICS.md 1.5 step 7): y on the 8-bit grid of
+    // s_out, still f32; canonicalize makes the pair one bq.fake_quant.
+    std::string key = quantization::outputThresholdKey(module);
+    std::optional<float> outputThreshold =
+        quantization::findThreshold(thresholds, key);
+    if (!outputThreshold)
+      return op.emitError("bert-quantize-q8: '")
+             << module << "' is requantized but has no output threshold '"
+             << key << "'";
+    FailureOr<float> outputScale =
+        scaleOf(op, "the output threshold of '" + module + "'", *outputThreshold);
+    if (failed(outputScale))
+      return failure();
+    auto gridType = symmetricType(b.getContext(), *outputScale, 8);
+    Value onGrid = bq::QuantizeOp::create(
+        b, l, RankedTensorType::get(resultType.getShape(), gridType), y);
+    y = bq::DequantizeOp::create(b, l, resultType, onGrid);
+  }
   op.replaceAllUsesWith(y);
   op.erase();
   return success();
@@ -252,6 +276,12 @@ struct QuantizeQ8Pass : bertc::impl::QuantizeQ8PassBase<QuantizeQ8Pass> {
     auto thresholds =
         module->getAttrOfType<DictionaryAttr>(quantization::kThresholdsAttr);
     SmallVector<std::string> floats(floatLayers.begin(), floatLayers.end());
+    SmallVector<std::string> requantized(requantize.begin(), requantize.end());
+    if (mode == "dynamic" && !requantized.empty()) {
+      module.emitError("bert-quantize-q8: requantize needs output thresholds, "
+                       "which the dynamic mode does not have");
+      return signalPassFailure();
+    }
     if (mode != "static" && mode != "dynamic") {
       module.emitError("bert-quantize-q8: mode must be static or dynamic, not '")
           << mode << "'";
@@ -267,7 +297,7 @@ struct QuantizeQ8Pass : bertc::impl::QuantizeQ8PassBase<QuantizeQ8Pass> {
       LogicalResult result =
           isa<bert::LinearOp>(op)
               ? quantizeLinear(cast<bert::LinearOp>(op), thresholds, floats,
-                               mode == "dynamic")
+                               requantized, mode == "dynamic")
               : quantizeEmbedding(cast<bert::EmbeddingOp>(op));
       failed |= mlir::failed(result);
     }

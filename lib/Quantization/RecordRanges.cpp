@@ -39,17 +39,21 @@ struct RecordRangesPass : bertc::impl::RecordRangesPassBase<RecordRangesPass> {
     ModuleOp module = getOperation();
     SmallVector<bert::LinearOp> linears;
     SmallVector<Attribute> names;
+    SmallVector<Attribute> outputNames;
     module.walk([&](bert::LinearOp op) {
       std::string name = constantName(op.getWeight());
       if (name.empty())
         return;
       linears.push_back(op);
-      names.push_back(
-          StringAttr::get(&getContext(), quantization::moduleOfTensor(name)));
+      std::string moduleName = quantization::moduleOfTensor(name);
+      names.push_back(StringAttr::get(&getContext(), moduleName));
+      outputNames.push_back(StringAttr::get(
+          &getContext(), quantization::outputThresholdKey(moduleName)));
     });
+    names.append(outputNames.begin(), outputNames.end());
     OpBuilder top = OpBuilder::atBlockBegin(module.getBody());
     Location loc = module.getLoc();
-    int64_t count = linears.size();
+    int64_t count = names.size();
     auto rangesType = MemRefType::get({std::max<int64_t>(count, 1)},
                                       top.getF32Type());
     memref::GlobalOp::create(
@@ -63,15 +67,22 @@ struct RecordRangesPass : bertc::impl::RecordRangesPassBase<RecordRangesPass> {
         DenseElementsAttr::get(RankedTensorType::get({}, top.getI64Type()),
                                count),
         /*constant=*/true, /*alignment=*/nullptr);
-    for (auto [slot, op] : llvm::enumerate(linears)) {
-      OpBuilder b(op);
-      Location l = op.getLoc();
-      Value seen = buildMaxMagnitude(b, l, op.getInput());
+    // Slot i: linear i's input; slot n + i: its output (requantize-output
+    // thresholds, named `<module>.output_thresh`).
+    auto record = [&](OpBuilder &b, Location l, Value x, int64_t slot) {
+      Value seen = buildMaxMagnitude(b, l, x);
       Value ranges = memref::GetGlobalOp::create(b, l, rangesType, kRanges);
       Value index = arith::ConstantIndexOp::create(b, l, slot);
       Value old = memref::LoadOp::create(b, l, ranges, ValueRange{index});
       Value updated = arith::MaxNumFOp::create(b, l, old, seen);
       memref::StoreOp::create(b, l, updated, ranges, ValueRange{index});
+    };
+    int64_t linearCount = linears.size();
+    for (auto [slot, op] : llvm::enumerate(linears)) {
+      OpBuilder before(op);
+      record(before, op.getLoc(), op.getInput(), slot);
+      OpBuilder after(op->getBlock(), std::next(op->getIterator()));
+      record(after, op.getLoc(), op.getResult(), linearCount + slot);
     }
     module->setAttr("bertc.ranges", ArrayAttr::get(&getContext(), names));
   }

@@ -150,14 +150,27 @@ class Reference:
         s = self.scale(table.abs().max())
         return self.quantize(table, s) / s
 
+    def record(self, key, t):
+        """A float calibration run: the largest |t| seen under `key`."""
+        self.calibration[key] = max(self.calibration.get(key, 0.0), float(t.abs().max()))
+
     def dense(self, x, name):
-        weight = self.get(name + ".weight")
         if self.calibration is not None:
-            module = self.module(name)
-            self.calibration[module] = max(self.calibration.get(module, 0.0),
-                                           float(x.abs().max()))
+            self.record(self.module(name), x)
+            y = self.dense_value(x, name)
+            self.record(self.module(name) + ".output_thresh", y)
+            return y
+        return self.dense_value(x, name)
+
+    def dense_value(self, x, name):
+        weight = self.get(name + ".weight")
         if self.q8 is not None and self.module(name) not in self.q8["float_layers"]:
-            return self.q8_linear(x, name)
+            y = self.q8_linear(x, name)
+            if self.module(name) in self.q8.get("requantize", ()):
+                # requantize_output: y on the 8-bit grid of its output threshold.
+                s_out = self.scale(self.q8["thresholds"][self.module(name) + ".output_thresh"])
+                y = self.quantize(y, s_out) / s_out
+            return y
         if self.binary and name != "classifier":  # BiBERT keeps it f32
             return F.linear(self.sign(x), self.binary_weight(weight), self.get(name + ".bias"))
         return F.linear(x, weight, self.get(name + ".bias"))
@@ -290,6 +303,9 @@ def main():
     parser.add_argument("--sign-zero", default="plus_one", choices=["plus_one", "zero"])
     parser.add_argument("--thresholds", help="with --quant q8: the thresholds JSON")
     parser.add_argument("--q8-mode", default="static", choices=["static", "dynamic"])
+    parser.add_argument("--requantize", default="",
+                        help="with --quant q8: comma-separated linears whose output is "
+                             "requantized (thresholds '<module>.output_thresh')")
     parser.add_argument("--float-layers", default="",
                         help="with --quant q8: comma-separated linears kept f32")
     parser.add_argument("--calibrate", metavar="T.json",
@@ -302,7 +318,8 @@ def main():
     q8 = None
     if args.quant == "q8":
         q8 = {"thresholds": {}, "dynamic": args.q8_mode == "dynamic",
-              "float_layers": set(filter(None, args.float_layers.split(",")))}
+              "float_layers": set(filter(None, args.float_layers.split(","))),
+              "requantize": set(filter(None, args.requantize.split(",")))}
         if args.thresholds:
             with open(args.thresholds) as f:
                 q8["thresholds"] = json.load(f)
@@ -314,7 +331,7 @@ def main():
         ref.forward(*inputs)
         with open(args.calibrate, "w") as f:
             json.dump(ref.calibration, f, indent=1, sort_keys=True)
-        print(f"calibrated {len(ref.calibration)} linears")
+        print(f"calibrated {len(ref.calibration)} thresholds (inputs and outputs of the linears)")
         return 0
     expected = ref.forward(*inputs)
 

@@ -75,7 +75,7 @@ def calibrate(model, out):
     ref.forward(torch.tensor(x, dtype=torch.float64), mask, entry="encoder")
     with open(out, "w") as f:
         json.dump(ref.calibration, f, indent=1, sort_keys=True)
-    print(f"calibrated {len(ref.calibration)} linears on encoder_input_0.npy")
+    print(f"calibrated {len(ref.calibration)} thresholds on encoder_input_0.npy")
     return 0
 
 

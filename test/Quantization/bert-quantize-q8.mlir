@@ -2,6 +2,8 @@
 // RUN: bert-opt %s --split-input-file --bert-quantize-q8 --canonicalize | FileCheck %s --check-prefix=FOLD
 // RUN: bert-opt %s --split-input-file --bert-quantize-q8=float-layers=bert.encoder.layer.0.intermediate.dense | FileCheck %s --check-prefix=FLOAT
 // RUN: bert-opt %s --split-input-file --bert-quantize-q8=mode=dynamic | FileCheck %s --check-prefix=DYN
+// RUN: bert-opt %s --split-input-file --bert-quantize-q8=requantize=bert.encoder.layer.1.attention.self.query | FileCheck %s --check-prefix=RQ
+// RUN: bert-opt %s --split-input-file --bert-quantize-q8=requantize=bert.encoder.layer.1.attention.self.query --canonicalize | FileCheck %s --check-prefix=RQFOLD
 
 // A Q8BERT linear (SEMANTICS.md 1.5). T = 2 gives s_x = 127 / 2 = 63.5
 // (step 1 / 63.5 = 0.015748...); max|W| = 2 gives s_w = 63.5; the bias
@@ -92,6 +94,33 @@ func.func @embeddings(%ids: tensor<?x?xi32>, %types: tensor<?x?xi32>) -> (tensor
     builtin: {
       bert.embeddings.word_embeddings.weight: "0x040000000000803F000000C0000000000000003F000080BF00000040",
       bert.embeddings.token_type_embeddings.weight: "0x040000000000803F000000C0000000000000003F000080BF00000040"
+    }
+  }
+#-}
+
+// -----
+
+// requantize=...: the linear's f32 output back on the 8-bit grid of its
+// output threshold (T_out = 4: step 4 / 127), as a quantize + dequantize
+// pair that canonicalize turns into one bq.fake_quant.
+// RQ-LABEL: func.func @requantized
+// RQ: %[[Y:.*]] = bq.dequantize %{{.*}} : tensor<?x2x!quant.uniform<i32<-2147483647:2147483647>:f32, {{.*}}>> -> tensor<?x2xf32>
+// RQ: %[[G:.*]] = bq.quantize %[[Y]] : tensor<?x2xf32> -> tensor<?x2x!quant.uniform<i8<-127:127>:f32, 0.031496062{{[0-9]*}}>>
+// RQ: bq.dequantize %[[G]]
+// RQFOLD-LABEL: func.func @requantized
+// RQFOLD: bq.fake_quant %{{.*}}, %{{.*}} bits 8 : tensor<?x2xf32>
+module attributes {bertc.thresholds = {"bert.encoder.layer.1.attention.self.query" = 2.0 : f32, "bert.encoder.layer.1.attention.self.query.output_thresh" = 4.0 : f32}} {
+  func.func @requantized(%x: tensor<?x4xf32>) -> tensor<?x2xf32> {
+    %w = arith.constant dense_resource<bert.encoder.layer.1.attention.self.query.weight> : tensor<2x4xf32>
+    %y = bert.linear %x, %w : tensor<?x4xf32>, tensor<2x4xf32> -> tensor<?x2xf32>
+    return %y : tensor<?x2xf32>
+  }
+}
+
+{-#
+  dialect_resources: {
+    builtin: {
+      bert.encoder.layer.1.attention.self.query.weight: "0x040000000000803F000080BF000000400000003F000000C0000000000000803E000000BF"
     }
   }
 #-}

@@ -79,6 +79,13 @@ static cl::opt<std::string> calibrate(
 static cl::opt<unsigned> calibrateBatch(
     "calibrate-batch", cl::init(8), cl::cat(category),
     cl::desc("Rows of the calibration inputs per run"));
+static cl::list<std::string> requantize(
+    "q8-requantize", cl::CommaSeparated, cl::cat(category),
+    cl::value_desc("module,..."),
+    cl::desc("With --quant=q8: linears whose f32 output is put back on an "
+             "8-bit grid (the code's requantize_output; thresholds "
+             "'<module>.output_thresh' from the checkpoint, the file or "
+             "--calibrate)"));
 static cl::opt<std::string> q8Mode(
     "q8-mode", cl::init("static"), cl::cat(category),
     cl::desc("With --quant=q8: static (input scales from thresholds, the "
@@ -122,6 +129,7 @@ int main(int argc, char **argv) {
   options.boolRule = boolRule;
   options.thresholdsPath = thresholds;
   options.floatLayers.assign(floatLayers.begin(), floatLayers.end());
+  options.requantize.assign(requantize.begin(), requantize.end());
   options.int8Kernel = int8Kernel;
   options.calibratePath = calibrate;
   options.calibrateBatch = calibrateBatch;

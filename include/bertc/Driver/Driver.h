@@ -33,6 +33,8 @@ struct Options {
   /// features), generic, avx2 or vnni.
   std::string thresholdsPath;
   std::vector<std::string> floatLayers;
+  /// Linears whose output is requantized (thresholds <module>.output_thresh).
+  std::vector<std::string> requantize;
   std::string int8Kernel = "auto";
   /// --q8-mode=dynamic: the scale of each call's input instead of thresholds.
   bool q8Dynamic = false;

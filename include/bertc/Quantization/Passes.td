@@ -93,6 +93,11 @@ def QuantizeQ8Pass : Pass<"bert-quantize-q8", "::mlir::ModuleOp"> {
   let options = [
     ListOption<"floatLayers", "float-layers", "std::string",
                "Hugging Face module names of linears kept in f32">,
+    ListOption<"requantize", "requantize", "std::string",
+               "linears whose f32 output is put back on an 8-bit grid, "
+               "y = quantize(y, 127 / T_out) / (127 / T_out), with T_out "
+               "from bertc.thresholds['<module>.output_thresh'] (the code's "
+               "requantize_output)">,
     Option<"mode", "mode", "std::string", /*default=*/"\"static\"",
            "static (thresholds from bertc.thresholds) or dynamic (the scale "
            "of each call's input)">
@@ -115,10 +120,12 @@ def RecordRangesPass : Pass<"bert-record-ranges", "::mlir::ModuleOp"> {
     i of the public global `bertc_ranges` (f32, starting at 0) with a
     maximum, so that a process running the model over many inputs ends with
     the largest magnitude each linear has seen: Q8BERT's threshold T
-    (SEMANTICS.md 1.3, a calibration in place of the EMA). The public
-    global `bertc_range_count` holds the number of slots, and the module
-    attribute `bertc.ranges` names each slot's Hugging Face module, in
-    order. The model's results are unchanged.
+    (SEMANTICS.md 1.3, a calibration in place of the EMA). The outputs are
+    recorded too, in slots n + i, named `<module>.output_thresh` (the
+    thresholds of requantized outputs). The public global
+    `bertc_range_count` holds the number of slots, and the module
+    attribute `bertc.ranges` names each slot, in order. The model's results
+    are unchanged.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

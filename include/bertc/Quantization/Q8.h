@@ -28,6 +28,10 @@ std::string moduleOfTensor(llvm::StringRef tensor);
 /// token types stay f32.
 bool quantizesEmbedding8(llvm::StringRef tableName);
 
+/// The key of a module's output threshold (requantize-output): its
+/// checkpoint buffer's name, `<module>.output_thresh`.
+std::string outputThresholdKey(llvm::StringRef module);
+
 /// The threshold of `module` in `thresholds`, with or without the "bert."
 /// prefix (checkpoints of BertModel have none, task models have it).
 std::optional<float> findThreshold(mlir::DictionaryAttr thresholds,

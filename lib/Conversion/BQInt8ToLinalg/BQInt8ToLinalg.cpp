@@ -183,6 +183,29 @@ struct DequantizeFromStorage : OpRewritePattern<bq::DequantizeOp> {
   }
 };
 
+/// fake_quant: clamp(roundeven(x * s), -M, M) / s in f32 (requantized
+/// outputs at inference; the folders make it of quantize + dequantize).
+struct FakeQuantLowering : OpRewritePattern<bq::FakeQuantOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(bq::FakeQuantOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getBits() > 24)
+      return rewriter.notifyMatchFailure(op, "fake quantizers up to 24 bits");
+    Value scale = op.getScale();
+    IntegerType storage = rewriter.getIntegerType(op.getBits());
+    Value result = buildMap(
+        rewriter, op.getLoc(), op.getInput(), rewriter.getF32Type(),
+        [&](OpBuilder &b, Location l, Value x) -> Value {
+          Value code = bertc::buildQuantizedCode(b, l, x, scale, storage);
+          Value value = arith::SIToFPOp::create(b, l, b.getF32Type(), code);
+          return arith::DivFOp::create(b, l, value, scale);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 //===----------------------------------------------------------------------===//
 // int8_matmul
 //===----------------------------------------------------------------------===//
@@ -467,12 +490,14 @@ struct ConvertBQInt8ToLinalgPass
     if (failed(applyPatternsGreedily(getOperation(), std::move(products))))
       return signalPassFailure();
     RewritePatternSet quantizers(&getContext());
-    quantizers.add<QuantizeToStorage, DequantizeFromStorage>(&getContext());
+    quantizers.add<QuantizeToStorage, DequantizeFromStorage, FakeQuantLowering>(
+        &getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(quantizers))))
       return signalPassFailure();
     // Whatever is left has no lowering: say so instead of failing later.
     WalkResult left = getOperation().walk([](Operation *op) {
-      if (isa<bq::QuantizeOp, bq::DequantizeOp, bq::Int8MatmulOp>(op)) {
+      if (isa<bq::QuantizeOp, bq::DequantizeOp, bq::FakeQuantOp,
+              bq::Int8MatmulOp>(op)) {
         op->emitError("convert-bq-int8-to-linalg: no lowering for this op "
                       "(run-time quantizers need 8- to 24-bit storage read "
                       "through quant.scast; int8_matmul a static N and K)");

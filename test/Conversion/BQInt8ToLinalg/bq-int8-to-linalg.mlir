@@ -85,3 +85,20 @@ func.func @runtime_weight(%x: tensor<?x16xi8>, %w: tensor<8x16xi8>) -> tensor<?x
   %acc = bq.int8_matmul %x, %w : tensor<?x16xi8>, tensor<8x16xi8> -> tensor<?x8xi32>
   return %acc : tensor<?x8xi32>
 }
+
+// -----
+
+// fake_quant (a requantized output at inference): codes on the grid of the
+// run-time multiplier, back to f32 by dividing by it.
+// GENERIC-LABEL: func.func @fake_quant
+// GENERIC: linalg.generic
+// GENERIC: arith.mulf %{{.*}}, %arg1 : f32
+// GENERIC: math.roundeven
+// GENERIC: arith.fptosi %{{.*}} : f32 to i8
+// GENERIC: arith.sitofp %{{.*}} : i8 to f32
+// GENERIC: arith.divf %{{.*}}, %arg1 : f32
+// GENERIC-NOT: bq.fake_quant
+func.func @fake_quant(%x: tensor<?x8xf32>, %s: f32) -> tensor<?x8xf32> {
+  %y = bq.fake_quant %x, %s bits 8 : tensor<?x8xf32>
+  return %y : tensor<?x8xf32>
+}
