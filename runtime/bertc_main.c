@@ -120,7 +120,16 @@ static int read_npy(const char *path, struct array *out) {
 }
 
 /* Writes float32 data as .npy through a temporary file and a rename. */
+static int write_typed_npy(const char *path, const char *descr, size_t item_size,
+                           const void *data, int rank, const int64_t *shape);
+
 static int write_npy(const char *path, const float *data, int rank, const int64_t *shape) {
+  return write_typed_npy(path, "<f4", sizeof(float), data, rank, shape);
+}
+
+/* A dense array as .npy (numpy type `descr`), written atomically. */
+static int write_typed_npy(const char *path, const char *descr, size_t item_size,
+                           const void *data, int rank, const int64_t *shape) {
   char dims[128] = "", header[256];
   int64_t count = 1;
   for (int i = 0; i < rank; ++i) {
@@ -131,7 +140,8 @@ static int write_npy(const char *path, const float *data, int rank, const int64_
   }
   if (rank > 1) dims[strlen(dims) - 1] = '\0'; /* (a, b) has no trailing comma */
   int length = snprintf(header, sizeof header,
-                        "{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }", dims);
+                        "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }", descr,
+                        dims);
   int padded = ((10 + length + 1 + 63) / 64) * 64 - 10;
   memset(header + length, ' ', (size_t)(padded - length - 1));
   header[padded - 1] = '\n';
@@ -143,7 +153,7 @@ static int write_npy(const char *path, const float *data, int rank, const int64_
                               (unsigned char)(padded & 0xff), (unsigned char)(padded >> 8)};
   int ok = fwrite(prefix, 1, 10, file) == 10 &&
            fwrite(header, 1, (size_t)padded, file) == (size_t)padded &&
-           (int64_t)fwrite(data, sizeof(float), (size_t)count, file) == count;
+           (int64_t)fwrite(data, item_size, (size_t)count, file) == count;
   ok = (fclose(file) == 0) && ok;
   if (!ok || rename(temporary, path) != 0) {
     remove(temporary);
@@ -290,6 +300,51 @@ static int run(int argc, char **argv, struct buffers *b) {
     }
   return 0;
 }
+
+/* A debug build (bert-compile --q8-dump, pass bert-dump-int8) calls these
+ * with each int8 product's input codes and int32 sums, as memref
+ * descriptors (allocated, aligned, offset, sizes, strides); with
+ * BERTC_DUMP_DIR set they become <slot>_x.npy and <slot>_acc.npy there. */
+struct unranked_memref {
+  int64_t rank;
+  void *descriptor;
+};
+
+static void dump_memref(int64_t slot, const char *kind, const char *descr,
+                        size_t item_size, const struct unranked_memref *m) {
+  const char *dir = getenv("BERTC_DUMP_DIR");
+  if (!dir || !*dir || m->rank < 1 || m->rank > MAX_DIMS) return;
+  char **pointers = (char **)m->descriptor;
+  const int64_t *fields = (const int64_t *)(pointers + 2);
+  const int64_t offset = fields[0], *sizes = fields + 1, *strides = fields + 1 + m->rank;
+  int64_t count = 1;
+  for (int64_t d = 0; d < m->rank; ++d) count *= sizes[d];
+  char *dense = (char *)malloc((size_t)(count > 0 ? count : 1) * item_size);
+  if (!dense) return;
+  int64_t index[MAX_DIMS] = {0};
+  for (int64_t e = 0; e < count; ++e) {
+    int64_t at = offset;
+    for (int64_t d = 0; d < m->rank; ++d) at += index[d] * strides[d];
+    memcpy(dense + e * item_size, pointers[1] + at * item_size, item_size);
+    for (int64_t d = m->rank - 1; d >= 0 && ++index[d] == sizes[d]; --d) index[d] = 0;
+  }
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%lld_%s.npy", dir, (long long)slot, kind);
+  write_typed_npy(path, descr, item_size, dense, (int)m->rank, sizes);
+  free(dense);
+}
+
+/* One entry per element type and rank (2: [B, K] inputs, 3: [B, L, K]);
+ * the argument is the ranked descriptor itself. */
+#define BERTC_DUMP(type, kind, descr, size, rank)                              \
+  void _mlir_ciface_bertc_dump_##type##_r##rank(int64_t slot, void *m) {      \
+    struct unranked_memref view = {rank, m};                                  \
+    dump_memref(slot, kind, descr, size, &view);                              \
+  }
+BERTC_DUMP(i8, "x", "|i1", 1, 2)
+BERTC_DUMP(i8, "x", "|i1", 1, 3)
+BERTC_DUMP(i32, "acc", "<i4", 4, 2)
+BERTC_DUMP(i32, "acc", "<i4", 4, 3)
 
 /* A calibration build (bert-compile --calibrate, pass bert-record-ranges)
  * defines these: max |x| seen by each linear's input. Weak, so that other

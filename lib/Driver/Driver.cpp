@@ -200,7 +200,8 @@ lowerToLlvm(ModuleOp module, llvm::LLVMContext &llvmContext,
         "bert-quantize-q8{float-layers=" +
         llvm::join(options.floatLayers, ",") +
         " requantize=" + llvm::join(options.requantize, ",") +
-        (options.q8Dynamic ? " mode=dynamic}" : "}");
+        (options.q8Dynamic ? " mode=dynamic}" : "}") +
+        (options.q8Dump ? ",bert-dump-int8" : "");
     Expected<std::string> kernel = chooseInt8Kernel(options, cpu);
     if (!kernel)
       return kernel.takeError();
@@ -315,6 +316,23 @@ static std::string guardNameFor(StringRef output) {
     if (!llvm::isAlnum(c))
       c = '_';
   return name;
+}
+
+/// --q8-dump: OUT.dumps.json, the module of each dump slot, in order.
+static Error writeDumpNames(ModuleOp module, const Options &options) {
+  llvm::SmallString<256> path(options.output);
+  llvm::sys::path::replace_extension(path, ".dumps.json");
+  if (llvm::sys::fs::equivalent(options.input, path))
+    return driverError(path + ": the dump names would overwrite the input");
+  std::string text = "[";
+  if (auto names = module->getAttrOfType<ArrayAttr>("bertc.dumps"))
+    for (auto [index, name] : llvm::enumerate(names))
+      text += std::string(index ? ", " : "") + "\"" +
+              cast<StringAttr>(name).str() + "\"";
+  return writeAtomically(path, [&](llvm::raw_pwrite_stream &out) {
+    out << text << "]\n";
+    return Error::success();
+  });
 }
 
 /// OUT without its extension, plus ".thresholds.json".
@@ -447,6 +465,9 @@ Error bertc::driver::compile(const Options &options) {
       lowerToLlvm(**module, llvmContext, **machine, options, clock);
   if (!llvmModule)
     return llvmModule.takeError();
+  if (options.q8Dump)
+    if (Error error = writeDumpNames(**module, options))
+      return error;
 
   std::string header;
   if (options.emit == Emit::Obj || options.emit == Emit::Lib ||

@@ -207,7 +207,10 @@ static LogicalResult quantizeLinear(bert::LinearOp op, DictionaryAttr thresholds
                             : Value();
   auto resultType = cast<RankedTensorType>(op.getType());
   auto accType = RankedTensorType::get(resultType.getShape(), b.getI32Type());
-  Value acc = bq::Int8MatmulOp::create(b, l, accType, x, w, bias);
+  auto product = bq::Int8MatmulOp::create(b, l, accType, x, w, bias);
+  // Names the product for bert-dump-int8 (debugging).
+  product->setAttr(quantization::kModuleAttr, b.getStringAttr(module));
+  Value acc = product.getResult();
   auto accQuant = symmetricType(b.getContext(), biasScale, 32);
   Value quantized = quant::StorageCastOp::create(
       b, l, RankedTensorType::get(resultType.getShape(), accQuant), acc);

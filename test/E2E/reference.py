@@ -142,7 +142,7 @@ class Reference:
         bq = self.quantize(bias, s_b, 2 ** 31 - 1).to(torch.int64)
         acc = xq @ wq.T + bq
         acc = (acc + 2 ** 31) % 2 ** 32 - 2 ** 31  # int32 wrap-around
-        self.q8_codes.append(xq)
+        self.q8_codes[module] = xq
         return acc.to(torch.float32) / s_b
 
     def q8_table(self, table):
@@ -236,7 +236,7 @@ class Reference:
         return x
 
     def forward(self, x, mask, types=None, entry="model"):
-        self.q8_codes = []
+        self.q8_codes = {}  # Q8BERT: module -> its int8 input codes
         if self.binary or self.q8 is not None:
             mask = mask.float()
             if entry != "model":

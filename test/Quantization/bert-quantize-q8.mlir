@@ -17,7 +17,7 @@
 // CHECK: %[[W:.*]] = quant.scast %[[WQ]] : {{.*}} to tensor<2x4xi8>
 // CHECK: %[[BQ:.*]] = bq.quantize %{{.*}} : tensor<2xf32> -> tensor<2x!quant.uniform<i32<-2147483647:2147483647>:f32, 2.4800{{[0-9]*}}E-4>>
 // CHECK: %[[B:.*]] = quant.scast %[[BQ]] : {{.*}} to tensor<2xi32>
-// CHECK: %[[ACC:.*]] = bq.int8_matmul %[[X]], %[[W]] bias %[[B]] : tensor<?x?x4xi8>, tensor<2x4xi8>, tensor<2xi32> -> tensor<?x?x2xi32>
+// CHECK: %[[ACC:.*]] = bq.int8_matmul %[[X]], %[[W]] bias %[[B]] {bertc.module = "bert.encoder.layer.0.intermediate.dense"} : tensor<?x?x4xi8>, tensor<2x4xi8>, tensor<2xi32> -> tensor<?x?x2xi32>
 // CHECK: %[[AQ:.*]] = quant.scast %[[ACC]] : tensor<?x?x2xi32> to tensor<?x?x2x!quant.uniform<i32<-2147483647:2147483647>:f32, 2.4800{{[0-9]*}}E-4>>
 // CHECK: bq.dequantize %[[AQ]] : {{.*}} -> tensor<?x?x2xf32>
 // CHECK: bq.int8_matmul
@@ -27,7 +27,7 @@
 // FOLD-LABEL: func.func @linear
 // FOLD-DAG: arith.constant dense<{{\[}}[64, -64, 127, 32], [-127, 0, 16, -32]]> : tensor<2x4xi8>
 // FOLD-DAG: arith.constant dense<[2016, -4032]> : tensor<2xi32>
-// FOLD: bq.int8_matmul %{{.*}}, %{{.*}} bias %{{.*}} : tensor<?x?x4xi8>, tensor<2x4xi8>, tensor<2xi32> -> tensor<?x?x2xi32>
+// FOLD: bq.int8_matmul %{{.*}}, %{{.*}} bias %{{.*}} {{{.*}}} : tensor<?x?x4xi8>, tensor<2x4xi8>, tensor<2xi32> -> tensor<?x?x2xi32>
 // mode=dynamic: s_x = 127 / max|x| of the call's input (127 / 127 = 1 for
 // an all-zero input), s_b = s_w * s_x, x and the bias quantized with those
 // run-time scales, acc / s_b; the weight still folds.

@@ -91,6 +91,12 @@ static cl::opt<std::string> q8Mode(
     cl::desc("With --quant=q8: static (input scales from thresholds, the "
              "default) or dynamic (each call's scale 127 / max|x|, the "
              "official code's DYNAMIC mode)"));
+static cl::opt<bool> q8Dump(
+    "q8-dump", cl::cat(category),
+    cl::desc("With --quant=q8 --emit=exe: a debug build whose runs write "
+             "every int8 product's input codes and int32 sums into "
+             "$BERTC_DUMP_DIR (<slot>_x.npy, <slot>_acc.npy); "
+             "OUT.dumps.json names the slots"));
 static cl::opt<std::string> int8Kernel(
     "int8-kernel", cl::init("auto"), cl::cat(category),
     cl::desc("With --quant=q8: auto (from the target CPU), vnni "
@@ -143,6 +149,12 @@ int main(int argc, char **argv) {
     return 1;
   }
   options.q8Dynamic = q8Mode == "dynamic";
+  options.q8Dump = q8Dump;
+  if (q8Dump && (quant != Quant::Q8 || emit != Emit::Exe)) {
+    errs() << "bert-compile: error: --q8-dump needs --quant=q8 and "
+              "--emit=exe (its executable writes the dumps)\n";
+    return 1;
+  }
   if (options.q8Dynamic && (!calibrate.empty() || !thresholds.empty())) {
     errs() << "bert-compile: error: --q8-mode=dynamic takes no thresholds "
               "(--thresholds, --calibrate)\n";

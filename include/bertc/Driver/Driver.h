@@ -38,6 +38,9 @@ struct Options {
   std::string int8Kernel = "auto";
   /// --q8-mode=dynamic: the scale of each call's input instead of thresholds.
   bool q8Dynamic = false;
+  /// --q8-dump: an executable that writes every int8 product's codes and
+  /// sums (bert-dump-int8) and OUT.dumps.json naming the slots.
+  bool q8Dump = false;
   /// --calibrate: a .npy of inputs (token ids, or hidden states for the
   /// encoder entry) over which the float model runs to give thresholds,
   /// `calibrateBatch` rows at a time (Driver/Calibrate.h).

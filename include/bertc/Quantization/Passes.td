@@ -135,4 +135,24 @@ def RecordRangesPass : Pass<"bert-record-ranges", "::mlir::ModuleOp"> {
   ];
 }
 
+def DumpInt8Pass : Pass<"bert-dump-int8", "::mlir::ModuleOp"> {
+  let summary = "Debugging Q8BERT: dump every int8 product's codes and sums";
+  let description = [{
+    After bert-quantize-q8: before every `bq.int8_matmul` that it named
+    (`bertc.module`), calls `bertc_dump_i8_r<rank>(slot, x)` with the
+    product's int8 input codes and, after it, `bertc_dump_i32_r<rank>(slot,
+    acc)` with its int32 accumulators (bias included), as dynamically sized
+    tensors through the C interface (`_mlir_ciface_bertc_dump_*`, defined
+    by the executable's driver, which writes `<slot>_x.npy` and
+    `<slot>_acc.npy` into `$BERTC_DUMP_DIR`). The module attribute `bertc.dumps` names each
+    slot's module. With the codes, a product can be checked exactly
+    against an integer GEMM (bert-compile --q8-dump).
+  }];
+  let dependentDialects = [
+    "::mlir::func::FuncDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
 #endif // BERTC_QUANTIZATION_PASSES_TD

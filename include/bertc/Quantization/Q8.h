@@ -21,6 +21,10 @@ namespace bertc::quantization {
 /// module name (`bert.encoder.layer.0.attention.self.query`) to an f32.
 inline constexpr llvm::StringLiteral kThresholdsAttr = "bertc.thresholds";
 
+/// The Hugging Face module an int8 product computes, set by
+/// bert-quantize-q8 on each `bq.int8_matmul` (read by bert-dump-int8).
+inline constexpr llvm::StringLiteral kModuleAttr = "bertc.module";
+
 /// "bert.encoder.layer.0.attention.self.query.weight" -> the module name.
 std::string moduleOfTensor(llvm::StringRef tensor);
 
