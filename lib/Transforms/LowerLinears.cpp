@@ -24,6 +24,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "RegisterTile.h"
+#include "TileEpilogue.h"
 
 #include "bertc/Transforms/Passes.h"
 #include "bertc/Utils/ConstantData.h"
@@ -93,6 +94,12 @@ struct Gemm {
   /// [K, N]: each panel contiguous, so its rows do not alias in L1 when N
   /// is a multiple of 1024 (rows 4 KiB apart map to the same cache sets).
   bool panels = false;
+  /// An int8 product's elementwise consumer run on its accumulators in
+  /// registers (TileEpilogue.h), with its inputs as the kernel sees them
+  /// (per-element ones as matrices) and its output matrix.
+  std::optional<bertc::kernels::Epilogue> epilogue;
+  SmallVector<Value> epilogueInputs;
+  Value epilogueOut;
 };
 
 /// The elements of a constant global's [K, N] initial value reordered
@@ -280,6 +287,9 @@ static void emitTile(OpBuilder &b, Location l, const Gemm &gemm, Value row,
     break;
   }
   operands.overwrite = gemm.overwrite;
+  if (gemm.epilogue)
+    operands.afterTile = bertc::kernels::epilogueAfterTile(
+        *gemm.epilogue, gemm.out, gemm.epilogueInputs, gemm.epilogueOut);
   bertc::kernels::emitRegisterTile(b, l, operands, row, rows, col, columns,
                                    lanes);
 }
@@ -337,13 +347,19 @@ static func::FuncOp getOrCreateKernel(ModuleOp module, const Gemm &gemm,
   std::string name = std::string(prefixes[static_cast<int>(gemm.product)]) +
                      std::to_string(gemm.k) + "x" +
                      std::to_string(gemm.n) + (gemm.panels ? "_panels" : "") +
-                     (gemm.overwrite ? "_overwrite" : "");
+                     (gemm.overwrite ? "_overwrite" : "") +
+                     (gemm.epilogue ? "_e" + gemm.epilogue->key : "");
   if (auto existing = module.lookupSymbol<func::FuncOp>(name))
     return existing;
   OpBuilder builder = OpBuilder::atBlockEnd(module.getBody());
   Location loc = module.getLoc();
-  auto type = builder.getFunctionType(
-      {gemm.x.getType(), gemm.w.getType(), gemm.out.getType()}, {});
+  SmallVector<Type> argumentTypes = {gemm.x.getType(), gemm.w.getType(),
+                                     gemm.out.getType()};
+  for (Value input : gemm.epilogueInputs)
+    argumentTypes.push_back(input.getType());
+  if (gemm.epilogue)
+    argumentTypes.push_back(gemm.epilogueOut.getType());
+  auto type = builder.getFunctionType(argumentTypes, {});
   auto kernel = func::FuncOp::create(builder, loc, name, type);
   bertc::kernels::markKernel(kernel);
   Block *body = kernel.addEntryBlock();
@@ -351,6 +367,13 @@ static func::FuncOp getOrCreateKernel(ModuleOp module, const Gemm &gemm,
   Gemm arguments{body->getArgument(0), body->getArgument(1),
                  body->getArgument(2), gemm.k, gemm.n, gemm.product,
                  gemm.overwrite, gemm.panels};
+  if (gemm.epilogue) {
+    arguments.epilogue = gemm.epilogue;
+    unsigned count = gemm.epilogueInputs.size();
+    for (unsigned i = 0; i < count; ++i)
+      arguments.epilogueInputs.push_back(body->getArgument(3 + i));
+    arguments.epilogueOut = body->getArgument(3 + count);
+  }
   emitKernelBody(builder, loc, arguments, lanes, rowsPerBlock);
   func::ReturnOp::create(builder, loc);
   return kernel;
@@ -378,6 +401,10 @@ static bool lowerProduct(ModuleOp module, linalg::GenericOp op, unsigned lanes,
                          unsigned rowsPerBlock) {
   // Looked up first: matchGemm inserts views right before op.
   linalg::FillOp zeroFill = zeroFillJustBefore(op);
+  Product product = productOf(op);
+  std::optional<bertc::kernels::Epilogue> epilogue;
+  if (product == Product::Vnni || product == Product::Avx2)
+    epilogue = bertc::kernels::matchEpilogue(op);
   OpBuilder builder(op);
   std::optional<Gemm> gemm = matchGemm(op, builder, lanes);
   if (!gemm)
@@ -386,10 +413,25 @@ static bool lowerProduct(ModuleOp module, linalg::GenericOp op, unsigned lanes,
     gemm->overwrite = true;
     fill.erase();
   }
+  SmallVector<Value> callArguments = {gemm->x, gemm->w, gemm->out};
+  if (epilogue) {
+    // The call goes where the consumer was: its output may be allocated
+    // after the product (only allocations and pure ops lie in between).
+    builder.setInsertionPoint(epilogue->consumer);
+    gemm->epilogue = epilogue;
+    for (auto [input, perElement] :
+         llvm::zip_equal(epilogue->extras, epilogue->perElement))
+      gemm->epilogueInputs.push_back(
+          perElement ? asMatrix(builder, op.getLoc(), input) : input);
+    gemm->epilogueOut = asMatrix(builder, op.getLoc(), epilogue->out);
+    llvm::append_range(callArguments, gemm->epilogueInputs);
+    callArguments.push_back(gemm->epilogueOut);
+  }
   func::FuncOp kernel = getOrCreateKernel(module, *gemm, lanes, rowsPerBlock);
-  func::CallOp::create(builder, op.getLoc(), kernel,
-                       ValueRange{gemm->x, gemm->w, gemm->out});
+  func::CallOp::create(builder, op.getLoc(), kernel, callArguments);
   op.erase();
+  if (epilogue)
+    epilogue->consumer.erase();
   return true;
 }
 

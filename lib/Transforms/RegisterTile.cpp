@@ -112,6 +112,8 @@ void bertc::kernels::emitRegisterTile(OpBuilder &b, Location l,
     for (unsigned c = 0; c < columns; ++c)
       access.store(b, l, reduction.getResult(r * columns + c), operands.out,
                    {rowIndex[r], colIndex[c]}, isLast(c));
+  if (operands.afterTile)
+    operands.afterTile(b, l, row, rows, col, columns, lanes);
 }
 
 void bertc::kernels::markKernel(func::FuncOp kernel) {

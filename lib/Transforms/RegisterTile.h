@@ -30,6 +30,14 @@ mlir::Value fusedMultiplyAdd(mlir::OpBuilder &builder, mlir::Location loc,
                              mlir::Value broadcast, mlir::Value w,
                              mlir::Value accumulator);
 
+/// Runs on a finished tile right after its accumulators are stored into
+/// out: `rows` rows from `row`, `columns` vectors of `lanes` from `col`
+/// (an epilogue reads them back while they are in L1).
+using TileFn = std::function<void(mlir::OpBuilder &, mlir::Location,
+                                  mlir::Value row, unsigned rows,
+                                  mlir::Value col, unsigned columns,
+                                  unsigned lanes)>;
+
 struct ProductOperands {
   mlir::Value x, w, out;
   mlir::Value reduction; ///< the length of k, an index
@@ -46,6 +54,9 @@ struct ProductOperands {
   /// The accumulators start at 0 and overwrite out instead of adding to
   /// it: out needs no zero fill first.
   bool overwrite = false;
+  /// When set, runs after each tile's store (the int8 products'
+  /// dequantization epilogue).
+  TileFn afterTile;
 };
 
 /// Emits the tile of `rows` rows from `row` and `columns` vectors of `lanes`
