@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from reference import Reference  # noqa: E402
+from reference import Reference, forward_on_file  # noqa: E402
 
 
 def main():
@@ -32,13 +32,7 @@ def main():
     with open(thresholds_path) as f:
         thresholds = json.load(f)
     ref = Reference(model, q8={"thresholds": thresholds, "float_layers": set()})
-    x = np.load(input_path)
-    mask = torch.ones(x.shape[:2], dtype=torch.float64)
-    if entry == "model":
-        ids = torch.tensor(x.astype(np.int64))
-        ref.forward(ids, mask, torch.zeros_like(ids), "model")
-    else:
-        ref.forward(torch.tensor(x.astype(np.float32), dtype=torch.float64), mask, entry="encoder")
+    forward_on_file(ref, input_path, entry)
     differing = total = 0
     for slot, module in enumerate(names):
         codes = np.load(os.path.join(dumps, f"{slot}_x.npy")).astype(np.int64)

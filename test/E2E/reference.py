@@ -262,6 +262,18 @@ def run(exe, paths, output, which):
     return np.load(output)
 
 
+def forward_on_file(ref, path, entry):
+    """ref.forward on a .npy of token ids [N, L] (model entry) or hidden
+    states [N, L, H] (encoder entry), no padding, token types 0."""
+    x = np.load(path)
+    mask = torch.ones(x.shape[:2], dtype=torch.float64)
+    if entry == "model":
+        ids = torch.tensor(x.astype(np.int64))
+        return ref.forward(ids, mask, torch.zeros_like(ids), "model")
+    return ref.forward(torch.tensor(x.astype(np.float32), dtype=torch.float64), mask,
+                       entry="encoder")
+
+
 def make_inputs(ref, args, tmp):
     """The random inputs of a run (the same for a seed): saved .npy paths and
     the tensors the reference takes."""

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, __import__("os").path.dirname(__import__("os").path.abspath(__file__)))
-from reference import Reference  # noqa: E402
+from reference import Reference, forward_on_file  # noqa: E402
 
 
 def main():
@@ -24,13 +24,7 @@ def main():
     entry = "encoder" if sys.argv[4:6] == ["--entry", "encoder"] else "model"
     ref = Reference(model)
     ref.calibration = {}
-    x = np.load(inputs)
-    mask = torch.ones(x.shape[:2], dtype=torch.float64)
-    if entry == "model":
-        ids = torch.tensor(x.astype(np.int64))
-        ref.forward(ids, mask, torch.zeros_like(ids), "model")
-    else:
-        ref.forward(torch.tensor(x.astype(np.float32), dtype=torch.float64), mask, entry="encoder")
+    forward_on_file(ref, inputs, entry)
     with open(got_path) as f:
         got = json.load(f)
     if set(got) != set(ref.calibration):
