@@ -14,7 +14,7 @@ config.suffixes = [".mlir", ".test"]
 config.excludes_extra = ["c_api.c"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.bertc_obj_root, "test")
-config.excludes = ["reference.py", "sst2_golden.py", "lit.cfg.py", "lit.site.cfg.py", "CMakeLists.txt",
+config.excludes = ["reference.py", "sst2_golden.py", "train_check.py", "lit.cfg.py", "lit.site.cfg.py", "CMakeLists.txt",
                    "Inputs"]
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
@@ -49,6 +49,9 @@ config.substitutions.append(
 config.substitutions.append(
     ("%reference", config.python_with_torch + " " +
      os.path.join(config.bertc_src_root, "test", "E2E", "reference.py")))
+config.substitutions.append(
+    ("%train_check", config.python_with_torch + " " +
+     os.path.join(config.bertc_src_root, "test", "E2E", "train_check.py")))
 if os.path.exists(config.python_with_torch):
     import subprocess
     probe = subprocess.run([config.python_with_torch, "-c", "import torch"],

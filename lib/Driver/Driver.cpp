@@ -20,6 +20,7 @@
 #include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Target/LLVMIR/Export.h"
@@ -265,6 +266,21 @@ static Error writeScratch(StringRef path, StringRef text) {
   return Error::success();
 }
 
+/// Writes the C sources of an executable into `scratch`; returns the .c
+/// file to compile.
+static Expected<std::string> writeRuntimeSources(const ScratchDir &scratch,
+                                                 bool train, StringRef header) {
+  std::string mainSource = scratch.file(train ? "bertc_train.c" : "bertc_main.c");
+  if (Error error = writeScratch(
+          scratch.file(train ? "bertc_train_model.h" : "bertc_model.h"), header))
+    return std::move(error);
+  if (Error error = writeScratch(scratch.file("bertc_npy.h"), kRuntimeNpy))
+    return std::move(error);
+  if (Error error = writeScratch(mainSource, train ? kRuntimeTrain : kRuntimeMain))
+    return std::move(error);
+  return mainSource;
+}
+
 /// Runs the system C compiler ($CC, else cc) with `arguments`.
 static Error runCCompiler(ArrayRef<std::string> arguments) {
   std::string compiler = "cc";
@@ -373,12 +389,11 @@ calibrateThresholds(ModuleOp module, const Options &options, PhaseClock &clock) 
         return target::emitCode(**llvmModule, **machine, /*assembly=*/false, out);
       }))
     return std::move(error);
-  std::string mainSource = scratch->file("bertc_main.c");
-  if (Error error = writeScratch(scratch->file("bertc_model.h"), *header))
-    return std::move(error);
-  if (Error error = writeScratch(mainSource, kRuntimeMain))
-    return std::move(error);
-  if (Error error = linkAtomically(exe, {"-O2"}, {mainSource, object}))
+  Expected<std::string> mainSource =
+      writeRuntimeSources(*scratch, /*train=*/false, *header);
+  if (!mainSource)
+    return mainSource.takeError();
+  if (Error error = linkAtomically(exe, {"-O2"}, {*mainSource, object}))
     return std::move(error);
   clock.lap("calibration build");
   Expected<llvm::StringMap<float>> thresholds =
@@ -404,6 +419,25 @@ calibrateThresholds(ModuleOp module, const Options &options, PhaseClock &clock) 
   return thresholds;
 }
 
+/// --mode=train: the entry becomes bert_train_step (loss and gradients of
+/// the flat parameter vector), before any other step sees the module.
+static Error makeTrainingStep(ModuleOp module, const Options &options) {
+  if (options.quant != Quant::None)
+    return driverError("--mode=train supports float training only so far "
+                       "(Q8BERT QAT and BiBERT distillation are not "
+                       "implemented yet)");
+  if (options.entry != import::EntryPoint::Model)
+    return driverError("--mode=train needs --entry=model (token ids in)");
+  PassManager pm(module.getContext());
+  if (failed(parsePassPipeline("inline,bert-make-trainable,func.func(bert-"
+                               "differentiate),canonicalize,cse",
+                               pm)) ||
+      failed(pm.run(module)))
+    return driverError("building the training step failed (see the "
+                       "diagnostics above)");
+  return Error::success();
+}
+
 Error bertc::driver::compile(const Options &options) {
   if (Error error = checkOutputPath(options))
     return error;
@@ -420,6 +454,9 @@ Error bertc::driver::compile(const Options &options) {
   if (failed(verify(**module)))
     return driverError(options.input + ": the module does not verify");
   clock.lap("import");
+  if (options.mode == Mode::Train)
+    if (Error error = makeTrainingStep(**module, options))
+      return error;
   if (options.quant == Quant::Q8 && !options.q8Dynamic) {
     // The checkpoint's buffers, then a calibration, then the file: each
     // later source overrides the earlier ones.
@@ -473,7 +510,9 @@ Error bertc::driver::compile(const Options &options) {
   if (options.emit == Emit::Obj || options.emit == Emit::Lib ||
       options.emit == Emit::Exe) {
     Expected<std::string> text =
-        generateCHeader(**module, guardNameFor(options.output));
+        options.mode == Mode::Train
+            ? generateTrainHeader(**module)
+            : generateCHeader(**module, guardNameFor(options.output));
     if (!text) {
       // A plain .mlir module (no bertc.entry) still makes a usable object;
       // a library or an executable needs the entry point the header wraps.
@@ -529,12 +568,12 @@ Error bertc::driver::compile(const Options &options) {
       clock.lap("link");
       return writeHeader();
     }
-    std::string mainSource = scratch->file("bertc_main.c");
-    if (Error error = writeScratch(scratch->file("bertc_model.h"), header))
-      return error;
-    if (Error error = writeScratch(mainSource, kRuntimeMain))
-      return error;
-    Error linked = linkAtomically(options.output, {"-O2"}, {mainSource, object});
+    Expected<std::string> mainSource =
+        writeRuntimeSources(*scratch, options.mode == Mode::Train, header);
+    if (!mainSource)
+      return mainSource.takeError();
+    Error linked =
+        linkAtomically(options.output, {"-O2"}, {*mainSource, object});
     clock.lap("link");
     return linked;
   }

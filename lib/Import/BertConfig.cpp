@@ -70,7 +70,8 @@ Expected<BertConfig> bertc::import::parseBertConfig(StringRef text,
            {"intermediate_size", &config.intermediateSize, true, 1},
            {"max_position_embeddings", &config.maxPositions, true, 1},
            {"type_vocab_size", &config.typeVocabSize, false, 1},
-           {"num_labels", &config.numLabels, false, 1}}) {
+           {"num_labels", &config.numLabels, false, 1},
+           {"pad_token_id", &config.padTokenId, false, 0}}) {
     if (Error error = readSize(*object, path, key, *field, required, minimum))
       return std::move(error);
   }
@@ -80,6 +81,10 @@ Expected<BertConfig> bertc::import::parseBertConfig(StringRef text,
   if (!object->get("type_vocab_size"))
     config.typeVocabSize = 2;
 
+  if (config.padTokenId >= config.vocabSize)
+    return configError(path, "pad_token_id " + llvm::Twine(config.padTokenId) +
+                                 " is not below vocab_size " +
+                                 llvm::Twine(config.vocabSize));
   if (config.hiddenSize % config.numHeads != 0)
     return configError(path, "hidden_size " + llvm::Twine(config.hiddenSize) +
                                  " is not divisible by num_attention_heads " +

@@ -198,12 +198,16 @@ Expected<Value> GraphBuilder::embeddings(Value ids, Value tokenTypes) {
   if (!types)
     return types.takeError();
   RankedTensorType type = hiddenType();
-  Value sum = bert::EmbeddingOp::create(builder, loc, type, *words, ids);
+  Value sum = bert::EmbeddingOp::create(
+      builder, loc, type, *words, ids,
+      builder.getI64IntegerAttr(config.padTokenId));
   Value position =
-      bert::EmbeddingOp::create(builder, loc, type, *positions, positionIds(ids));
+      bert::EmbeddingOp::create(builder, loc, type, *positions, positionIds(ids),
+                                IntegerAttr());
   sum = arith::AddFOp::create(builder, loc, sum, position);
   Value tokenType =
-      bert::EmbeddingOp::create(builder, loc, type, *types, tokenTypes);
+      bert::EmbeddingOp::create(builder, loc, type, *types, tokenTypes,
+                                IntegerAttr());
   sum = arith::AddFOp::create(builder, loc, sum, tokenType);
   return layerNorm(sum, "embeddings.LayerNorm");
 }

@@ -5,6 +5,7 @@
 #include "bertc/Conversion/Passes.h"
 #include "bertc/Pipelines/Pipelines.h"
 #include "bertc/Quantization/Passes.h"
+#include "bertc/Training/Passes.h"
 #include "bertc/Transforms/Passes.h"
 #include "dialects/BQ/IR/BQ.h"
 #include "dialects/Bert/IR/Bert.h"
@@ -31,6 +32,7 @@ void bertc::registerAllDialects(mlir::DialectRegistry &registry) {
   // look up (BufferizableOpInterface, ConvertToLLVMPatternInterface, ...).
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
+  registerUpstreamGradients(registry);
   registry.insert<mlir::affine::AffineDialect, mlir::arith::ArithDialect,
                   mlir::bufferization::BufferizationDialect,
                   mlir::func::FuncDialect, mlir::LLVM::LLVMDialect,
@@ -45,5 +47,6 @@ void bertc::registerAllPasses() {
   registerBertcTransformsPasses();
   registerBertcConversionPasses();
   registerBertcQuantizationPasses();
+  registerBertcTrainingPasses();
   registerPipelines();
 }

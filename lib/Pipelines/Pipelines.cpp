@@ -42,7 +42,8 @@ static const char *const kBufferize =
 /// would not; what remains maps to intrinsics or libm. Buffers come from
 /// bert-cache-buffers' allocator, which reuses them from call to call.
 static const char *const kToLlvm =
-    "convert-linalg-to-loops,lower-affine,convert-scf-to-cf,canonicalize,"
+    "bert-strided-copies-to-loops,convert-linalg-to-loops,lower-affine,"
+    "convert-scf-to-cf,canonicalize,"
     "convert-vector-to-llvm,"
     "bert-approximate-math,"
     "convert-math-to-llvm,convert-math-to-libm,expand-strided-metadata,"

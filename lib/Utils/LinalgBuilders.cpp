@@ -9,6 +9,7 @@
 #include "mlir/IR/AffineMap.h"
 
 #include <cmath>
+#include <limits>
 
 using namespace mlir;
 using bertc::ScalarBody;
@@ -91,6 +92,9 @@ Value bertc::buildElementwise(OpBuilder &builder, Location loc,
 
 /// The map from a rank-n iteration space to its first n - 1 dimensions.
 static AffineMap dropLastDim(OpBuilder &builder, unsigned rank) {
+  // getMajorSubMap(0) is the null map, not the map to no results.
+  if (rank == 1)
+    return AffineMap::get(1, 0, builder.getContext());
   return AffineMap::getMultiDimIdentityMap(rank, builder.getContext())
       .getMajorSubMap(rank - 1);
 }
@@ -249,4 +253,142 @@ Value bertc::buildQuantizedCode(OpBuilder &b, Location l, Value x, Value scale,
       arith::CmpFOp::create(b, l, arith::CmpFPredicate::UNO, scaled, scaled);
   Value zero = arith::ConstantOp::create(b, l, b.getIntegerAttr(storage, 0));
   return arith::SelectOp::create(b, l, isNan, zero, code);
+}
+
+Value bertc::buildRowSum(OpBuilder &builder, Location loc, Value input) {
+  return buildLastAxisReduction(
+      builder, loc, input, buildF32(builder, loc, 0),
+      [](OpBuilder &b, Location l, ValueRange args) -> Value {
+        return arith::AddFOp::create(b, l, args[0], args[1]);
+      });
+}
+
+/// The map from a rank-n iteration space to its last dimension.
+static AffineMap lastDim(OpBuilder &builder, unsigned rank) {
+  return AffineMap::get(rank, 0, {builder.getAffineDimExpr(rank - 1)},
+                        builder.getContext());
+}
+
+Value bertc::buildSumOverRows(OpBuilder &builder, Location loc, Value input) {
+  unsigned rank = cast<RankedTensorType>(input.getType()).getRank();
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(builder, loc, input);
+  Value empty = tensor::EmptyOp::create(builder, loc, {sizes.back()},
+                                        builder.getF32Type());
+  Value zeros = linalg::FillOp::create(builder, loc,
+                                       ValueRange{buildF32(builder, loc, 0)},
+                                       ValueRange{empty})
+                    .getResult(0);
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::reduction);
+  iterators.back() = utils::IteratorType::parallel;
+  return buildGeneric(builder, loc, ValueRange{input}, zeros,
+                      {builder.getMultiDimIdentityMap(rank), lastDim(builder, rank)},
+                      iterators,
+                      [](OpBuilder &b, Location l, ValueRange args) -> Value {
+                        return arith::AddFOp::create(b, l, args[0], args[1]);
+                      });
+}
+
+Value bertc::buildColumnwise(OpBuilder &builder, Location loc, Value input,
+                             ValueRange columnValues, ScalarBody body) {
+  auto type = cast<RankedTensorType>(input.getType());
+  unsigned rank = type.getRank();
+  SmallVector<Value> inputs = {input};
+  inputs.append(columnValues.begin(), columnValues.end());
+  SmallVector<AffineMap> maps = {builder.getMultiDimIdentityMap(rank)};
+  maps.append(columnValues.size(), lastDim(builder, rank));
+  maps.push_back(builder.getMultiDimIdentityMap(rank));
+  Value init = buildEmptyLike(builder, loc, input, type.getElementType());
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  return buildGeneric(builder, loc, inputs, init, maps, iterators,
+                      [&](OpBuilder &b, Location l, ValueRange args) {
+                        return body(b, l, args.drop_back());
+                      });
+}
+
+Value bertc::buildSoftmax(OpBuilder &builder, Location loc, Value input) {
+  Value maxima = buildLastAxisReduction(
+      builder, loc, input,
+      buildF32(builder, loc, -std::numeric_limits<float>::infinity()),
+      [](OpBuilder &b, Location l, ValueRange args) -> Value {
+        return arith::MaximumFOp::create(b, l, args[0], args[1]);
+      });
+  Value exponentials = buildRowwise(
+      builder, loc, input, {maxima},
+      [](OpBuilder &b, Location l, ValueRange args) -> Value {
+        return math::ExpOp::create(b, l,
+                                   arith::SubFOp::create(b, l, args[0], args[1]));
+      });
+  Value sums = buildRowSum(builder, loc, exponentials);
+  return buildRowwise(builder, loc, exponentials, {sums},
+                      [](OpBuilder &b, Location l, ValueRange args) -> Value {
+                        return arith::DivFOp::create(b, l, args[0], args[1]);
+                      });
+}
+
+bertc::NormalizedRows bertc::buildNormalizedRows(OpBuilder &builder,
+                                                 Location loc, Value x,
+                                                 Value epsilon) {
+  Value width = buildLastAxisSizeF32(builder, loc, x);
+  auto divideByWidth = [&](Value sums) {
+    return buildElementwise(builder, loc, {sums},
+                            [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+                              return arith::DivFOp::create(b, l, args[0], width);
+                            });
+  };
+  Value mean = divideByWidth(buildRowSum(builder, loc, x));
+  Value centered = buildRowwise(
+      builder, loc, x, {mean},
+      [](OpBuilder &b, Location l, ValueRange args) -> Value {
+        return arith::SubFOp::create(b, l, args[0], args[1]);
+      });
+  Value squares = buildElementwise(
+      builder, loc, {centered},
+      [](OpBuilder &b, Location l, ValueRange args) -> Value {
+        return arith::MulFOp::create(b, l, args[0], args[0]);
+      });
+  Value variance = divideByWidth(buildRowSum(builder, loc, squares));
+  Value deviation = buildElementwise(
+      builder, loc, {variance},
+      [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+        return math::SqrtOp::create(b, l,
+                                    arith::AddFOp::create(b, l, args[0], epsilon));
+      });
+  Value normalized = buildRowwise(
+      builder, loc, centered, {deviation},
+      [](OpBuilder &b, Location l, ValueRange args) -> Value {
+        return arith::DivFOp::create(b, l, args[0], args[1]);
+      });
+  return {normalized, deviation};
+}
+
+Value bertc::buildZeros(OpBuilder &builder, Location loc,
+                        ArrayRef<int64_t> shape, ValueRange dynamicSizes) {
+  Value empty = tensor::EmptyOp::create(builder, loc, shape,
+                                        builder.getF32Type(), dynamicSizes);
+  return linalg::FillOp::create(builder, loc,
+                                ValueRange{buildF32(builder, loc, 0)},
+                                ValueRange{empty})
+      .getResult(0);
+}
+
+Value bertc::buildSplitHeads(OpBuilder &builder, Location loc, Value x,
+                             int64_t heads) {
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t headSize = type.getDimSize(2) / heads;
+  auto split = RankedTensorType::get(
+      {type.getDimSize(0), type.getDimSize(1), heads, headSize},
+      type.getElementType());
+  Value batch = tensor::DimOp::create(builder, loc, x, 0);
+  Value length = tensor::DimOp::create(builder, loc, x, 1);
+  return tensor::ExpandShapeOp::create(
+      builder, loc, split, x, ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}},
+      ArrayRef<OpFoldResult>{batch, length, builder.getIndexAttr(heads),
+                             builder.getIndexAttr(headSize)});
+}
+
+Value bertc::buildMergeHeads(OpBuilder &builder, Location loc, Value x) {
+  return tensor::CollapseShapeOp::create(
+      builder, loc, x, ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
 }

@@ -199,7 +199,9 @@ class Reference:
             words = self.binary_weight(words)
         if self.q8 is not None:
             words, places = self.q8_table(words), self.q8_table(places)
-        x = (F.embedding(ids, words)
+        # padding_idx as Hugging Face's nn.Embedding: no effect on the
+        # forward; the row gets no gradient in training.
+        x = (F.embedding(ids, words, padding_idx=self.config.get("pad_token_id", 0))
              + F.embedding(positions, places)
              + F.embedding(types, self.get("embeddings.token_type_embeddings.weight")))
         return self.norm(x, "embeddings.LayerNorm")

@@ -106,6 +106,17 @@ static cl::opt<std::string> boolRule(
     cl::desc("Bi-Attention's bool with --quant=binary: gt (1{x > 0}, the "
              "official code) or ge (1{x >= 0}, the paper)"));
 
+using bertc::driver::Mode;
+static cl::opt<Mode> mode(
+    "mode", cl::desc("What the code computes"), cl::init(Mode::Inference),
+    cl::cat(category),
+    cl::values(clEnumValN(Mode::Inference, "inference",
+                          "the model's outputs (the default)"),
+               clEnumValN(Mode::Train, "train",
+                          "a training step: mean cross-entropy of the logits "
+                          "and its gradient for every weight (with "
+                          "--emit=exe: --dump-grads G.safetensors)")));
+
 static cl::opt<bool> report(
     "report", cl::cat(category),
     cl::desc("Print each weight tensor's parameters, bits, bytes and MACs, "
@@ -132,6 +143,7 @@ int main(int argc, char **argv) {
   options.entry = entry;
   options.timePhases = timePhases;
   options.quant = quant;
+  options.mode = mode;
   options.boolRule = boolRule;
   options.thresholdsPath = thresholds;
   options.floatLayers.assign(floatLayers.begin(), floatLayers.end());

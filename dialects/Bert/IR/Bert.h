@@ -11,6 +11,8 @@
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#include "dialects/Interfaces/DifferentiableOpInterface.h"
+
 #include "dialects/Bert/IR/BertOpsDialect.h.inc"
 
 #include "dialects/Bert/IR/BertEnums.h.inc"

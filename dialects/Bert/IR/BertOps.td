@@ -7,31 +7,41 @@ include "dialects/Bert/IR/BertDialect.td"
 include "dialects/Bert/IR/BertEnums.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
+include "dialects/Interfaces/DifferentiableOpInterface.td"
 
 def Bert_F32Tensor : RankedTensorOf<[F32]>;
 def Bert_IdTensor : RankedTensorOf<[I32, I64]>;
 
-def Bert_EmbeddingOp : Bert_Op<"embedding", [Pure]> {
+// The ops whose reverse-mode rule lives in BertGradients.cpp.
+defvar Bert_Differentiable =
+    DeclareOpInterfaceMethods<Bertc_DifferentiableOpInterface>;
+
+def Bert_EmbeddingOp : Bert_Op<"embedding", [Pure, Bert_Differentiable]> {
   let summary = "gathers rows of an embedding table";
   let description = [{
     `result[i..., :] = table[ids[i...], :]` for a `[vocab, hidden]` table. Ids
     outside `[0, vocab)` are an error that the lowered code reports at run
-    time; they are never read out of bounds.
+    time; they are never read out of bounds. `padding_idx` is
+    `nn.Embedding`'s: the forward reads that row like any other, and training
+    gives it no gradient (Hugging Face sets it to `pad_token_id` on the word
+    embeddings).
 
     ```mlir
     %e = bert.embedding %table, %ids
            : tensor<30522x768xf32>, tensor<1x128xi32> -> tensor<1x128x768xf32>
     ```
   }];
-  let arguments = (ins Bert_F32Tensor:$table, Bert_IdTensor:$ids);
+  let arguments = (ins Bert_F32Tensor:$table, Bert_IdTensor:$ids,
+      OptionalAttr<ConfinedAttr<I64Attr, [IntNonNegative]>>:$padding_idx);
   let results = (outs Bert_F32Tensor:$output);
   let assemblyFormat = [{
-    $table `,` $ids attr-dict `:` type($table) `,` type($ids) `->` type($output)
+    $table `,` $ids (`padding_idx` `(` $padding_idx^ `)`)? attr-dict `:`
+    type($table) `,` type($ids) `->` type($output)
   }];
   let hasVerifier = 1;
 }
 
-def Bert_LinearOp : Bert_Op<"linear", [Pure]> {
+def Bert_LinearOp : Bert_Op<"linear", [Pure, Bert_Differentiable]> {
   let summary = "nn.Linear: x W^T + b over the last axis";
   let description = [{
     `result[..., n] = sum_k input[..., k] * weight[n, k] + bias[n]`, the weight
@@ -53,7 +63,7 @@ def Bert_LinearOp : Bert_Op<"linear", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Bert_LayerNormOp : Bert_Op<"layer_norm", [Pure,
+def Bert_LayerNormOp : Bert_Op<"layer_norm", [Pure, Bert_Differentiable,
     AllTypesMatch<["input", "output"]>, AllTypesMatch<["gamma", "beta"]>]> {
   let summary = "layer normalisation over the last axis";
   let description = [{
@@ -76,7 +86,7 @@ def Bert_LayerNormOp : Bert_Op<"layer_norm", [Pure,
   let hasVerifier = 1;
 }
 
-def Bert_GeluOp : Bert_Op<"gelu", [Pure, SameOperandsAndResultType]> {
+def Bert_GeluOp : Bert_Op<"gelu", [Pure, Bert_Differentiable, SameOperandsAndResultType]> {
   let summary = "the GELU activation";
   let description = [{
     Elementwise GELU, the erf form by default (BERT's `hidden_act = "gelu"`),
@@ -96,7 +106,7 @@ def Bert_GeluOp : Bert_Op<"gelu", [Pure, SameOperandsAndResultType]> {
   }];
 }
 
-def Bert_SoftmaxOp : Bert_Op<"softmax", [Pure, SameOperandsAndResultType]> {
+def Bert_SoftmaxOp : Bert_Op<"softmax", [Pure, Bert_Differentiable, SameOperandsAndResultType]> {
   let summary = "softmax over the last axis";
   let description = [{
     `exp(x - max) / sum(exp(x - max))` over the last axis.
@@ -111,7 +121,7 @@ def Bert_SoftmaxOp : Bert_Op<"softmax", [Pure, SameOperandsAndResultType]> {
   let hasVerifier = 1;
 }
 
-def Bert_AttentionOp : Bert_Op<"attention", [Pure,
+def Bert_AttentionOp : Bert_Op<"attention", [Pure, Bert_Differentiable,
     AllTypesMatch<["query", "key", "value", "output"]>]> {
   let summary = "BERT's multi-head scaled dot-product attention";
   let description = [{
@@ -133,6 +143,28 @@ def Bert_AttentionOp : Bert_Op<"attention", [Pure,
   let assemblyFormat = [{
     $query `,` $key `,` $value (`mask` $mask^)? `heads` `(` $heads `)`
     attr-dict `:` type($query) (`,` type($mask)^)?
+  }];
+  let hasVerifier = 1;
+}
+
+def Bert_CrossEntropyOp : Bert_Op<"cross_entropy", [Pure, Bert_Differentiable]> {
+  let summary = "mean softmax cross-entropy of logits against labels";
+  let description = [{
+    `-(1/B) sum_b log_softmax(logits)[b, labels[b]]` over a `[B, C]` batch of
+    logits, as `torch.nn.functional.cross_entropy` with its default mean
+    reduction; the result is a rank-0 tensor. A label outside `[0, C)` is an
+    error that the entry point reports before running.
+
+    ```mlir
+    %loss = bert.cross_entropy %logits, %labels
+              : tensor<?x2xf32>, tensor<?xi32> -> tensor<f32>
+    ```
+  }];
+  let arguments = (ins Bert_F32Tensor:$logits, Bert_IdTensor:$labels);
+  let results = (outs 0DTensorOf<[F32]>:$loss);
+  let assemblyFormat = [{
+    $logits `,` $labels attr-dict `:` type($logits) `,` type($labels) `->`
+    type($loss)
   }];
   let hasVerifier = 1;
 }

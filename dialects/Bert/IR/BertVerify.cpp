@@ -94,3 +94,15 @@ LogicalResult AttentionOp::verify() {
     return emitOpError() << "mask must be [batch, seq]";
   return success();
 }
+
+LogicalResult CrossEntropyOp::verify() {
+  ArrayRef<int64_t> logits = getLogits().getType().getShape();
+  ArrayRef<int64_t> labels = getLabels().getType().getShape();
+  if (logits.size() != 2)
+    return emitOpError() << "logits must be [batch, classes], got rank "
+                         << logits.size();
+  if (labels.size() != 1 || !compatible(labels[0], logits[0]))
+    return emitOpError() << "labels must be a vector of one class per row of "
+                            "the logits";
+  return success();
+}

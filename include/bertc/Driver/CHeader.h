@@ -17,6 +17,12 @@ namespace bertc::driver {
 llvm::Expected<std::string> generateCHeader(mlir::ModuleOp module,
                                             llvm::StringRef guardName);
 
+/// The C header of a training build (--mode=train): the model sizes, the
+/// flat parameter vector's tensor table (Hugging Face name, offset, shape)
+/// and the memref ABI of bert_train_step and bert_initial_parameters, for
+/// runtime/bertc_train.c.
+llvm::Expected<std::string> generateTrainHeader(mlir::ModuleOp module);
+
 } // namespace bertc::driver
 
 #endif // BERTC_DRIVER_CHEADER_H

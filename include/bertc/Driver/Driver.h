@@ -15,6 +15,9 @@ namespace bertc::driver {
 /// How the float graph is quantized.
 enum class Quant { None, Binary, Q8 };
 
+/// Inference code, or a training step (forward, loss and gradients).
+enum class Mode { Inference, Train };
+
 /// What bert-compile produces.
 enum class Emit { Mlir, Llvm, Asm, Obj, Lib, Exe };
 
@@ -26,6 +29,9 @@ struct Options {
   import::EntryPoint entry = import::EntryPoint::Model;
   bool timePhases = false; ///< print each step's wall time to stderr
   Quant quant = Quant::None;
+  /// --mode=train: bert_train_step and bert_initial_parameters instead of
+  /// the inference entry (lib/Training).
+  Mode mode = Mode::Inference;
   /// Bi-Attention's bool with --quant=binary: "gt" (code) or "ge" (paper).
   std::string boolRule = "gt";
   /// --quant=q8: a JSON file of activation thresholds (Driver/Thresholds.h),

@@ -20,6 +20,8 @@ struct BertConfig {
   int64_t maxPositions = 0;
   int64_t typeVocabSize = 0;
   int64_t numLabels = 2;
+  /// The word embeddings' padding_idx (no gradient in training).
+  int64_t padTokenId = 0;
   double layerNormEps = 1e-12;
   /// "gelu" (erf form) or "gelu_new" (tanh approximation).
   std::string hiddenAct = "gelu";

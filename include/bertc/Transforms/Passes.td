@@ -179,6 +179,23 @@ def ApproximateMathPass : Pass<"bert-approximate-math"> {
   ];
 }
 
+def StridedCopiesToLoopsPass : Pass<"bert-strided-copies-to-loops", "::mlir::ModuleOp"> {
+  let summary = "Turns memref.copy between non-contiguous views into loops";
+  let description = [{
+    `finalize-memref-to-llvm` lowers a `memref.copy` whose operands are not
+    both contiguous (a strided or dynamically offset view, e.g. a gradient
+    row written into a table at a run-time row) to a call to `memrefCopy`
+    from MLIR's C runner utilities, which compiled models must not need:
+    they link against libc and libm only. This pass rewrites such copies as
+    `linalg.copy`, which `convert-linalg-to-loops` turns into loops;
+    contiguous copies stay `memref.copy` (a memcpy).
+
+    Before: `memref.copy %a, %v : memref<32xf32> to memref<32xf32, strided<[1], offset: ?>>`.
+    After: `linalg.copy ins(%a : ...) outs(%v : ...)`.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 def InternalizePrivatePass : Pass<"bert-internalize-private", "::mlir::ModuleOp"> {
   let summary = "Gives private llvm.func definitions internal linkage";
   let description = [{

@@ -77,6 +77,49 @@ mlir::Value buildScaledMaskedScores(mlir::OpBuilder &builder,
                                     mlir::Location loc, mlir::Value scores,
                                     mlir::Value mask, float root);
 
+/// sum over the last axis of `input` [..., N] -> [...].
+mlir::Value buildRowSum(mlir::OpBuilder &builder, mlir::Location loc,
+                        mlir::Value input);
+
+/// Sums every axis of `input` [..., N] but the last: [N]. The reduction a
+/// bias or a LayerNorm parameter gets its gradient from.
+mlir::Value buildSumOverRows(mlir::OpBuilder &builder, mlir::Location loc,
+                             mlir::Value input);
+
+/// body(x, column values...) elementwise over `input` [..., N], where each
+/// of `columnValues` is an [N] vector indexed by the last axis.
+mlir::Value buildColumnwise(mlir::OpBuilder &builder, mlir::Location loc,
+                            mlir::Value input, mlir::ValueRange columnValues,
+                            ScalarBody body);
+
+/// softmax over the last axis of `input` (max-subtracted, as PyTorch).
+mlir::Value buildSoftmax(mlir::OpBuilder &builder, mlir::Location loc,
+                         mlir::Value input);
+
+/// LayerNorm's normalisation of the last axis, without gamma and beta:
+/// `normalized` = (x - mean) / deviation with the biased variance, and the
+/// per-row `deviation` = sqrt(var + epsilon) [...]. Shared by the lowering
+/// and the gradient, so that both see the same x-hat.
+struct NormalizedRows {
+  mlir::Value normalized, deviation;
+};
+NormalizedRows buildNormalizedRows(mlir::OpBuilder &builder,
+                                   mlir::Location loc, mlir::Value x,
+                                   mlir::Value epsilon);
+
+/// A tensor of `shape` (dynamic sizes from `dynamicSizes`) filled with 0.
+mlir::Value buildZeros(mlir::OpBuilder &builder, mlir::Location loc,
+                       llvm::ArrayRef<int64_t> shape,
+                       mlir::ValueRange dynamicSizes);
+
+/// [B, L, heads * d] viewed as [B, L, heads, d] (tensor.expand_shape).
+mlir::Value buildSplitHeads(mlir::OpBuilder &builder, mlir::Location loc,
+                            mlir::Value x, int64_t heads);
+
+/// [B, L, heads, d] back to [B, L, heads * d] (tensor.collapse_shape).
+mlir::Value buildMergeHeads(mlir::OpBuilder &builder, mlir::Location loc,
+                            mlir::Value x);
+
 /// An f32 constant.
 mlir::Value buildF32(mlir::OpBuilder &builder, mlir::Location loc, float value);
 

@@ -42,26 +42,11 @@ struct AttentionLowering : OpConversionPattern<bert::AttentionOp> {
 
     Value batch = tensor::DimOp::create(rewriter, loc, adaptor.getQuery(), 0);
     Value length = tensor::DimOp::create(rewriter, loc, adaptor.getQuery(), 1);
-    auto splitHeads = [&](Value x) -> Value {
-      auto split = RankedTensorType::get(
-          {type.getDimSize(0), type.getDimSize(1), heads, headSize},
-          type.getElementType());
-      return tensor::ExpandShapeOp::create(
-          rewriter, loc, split, x,
-          ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}},
-          ArrayRef<OpFoldResult>{batch, length, rewriter.getIndexAttr(heads),
-                                 rewriter.getIndexAttr(headSize)});
-    };
-    Value q = splitHeads(adaptor.getQuery());
-    Value k = splitHeads(adaptor.getKey());
-    Value v = splitHeads(adaptor.getValue());
-    Value zero = buildF32(rewriter, loc, 0);
+    Value q = buildSplitHeads(rewriter, loc, adaptor.getQuery(), heads);
+    Value k = buildSplitHeads(rewriter, loc, adaptor.getKey(), heads);
+    Value v = buildSplitHeads(rewriter, loc, adaptor.getValue(), heads);
     auto zeros = [&](ArrayRef<int64_t> shape, ValueRange dynamicSizes) {
-      Value empty = tensor::EmptyOp::create(rewriter, loc, shape,
-                                            rewriter.getF32Type(), dynamicSizes);
-      return linalg::FillOp::create(rewriter, loc, ValueRange{zero},
-                                    ValueRange{empty})
-          .getResult(0);
+      return buildZeros(rewriter, loc, shape, dynamicSizes);
     };
     int64_t dyn = ShapedType::kDynamic;
     using IT = utils::IteratorType;
@@ -96,7 +81,7 @@ struct AttentionLowering : OpConversionPattern<bert::AttentionOp> {
     scores = buildScaledMaskedScores(
         rewriter, loc, scores, adaptor.getMask(),
         static_cast<float>(std::sqrt(double(headSize))));
-    Value probabilities = bert_to_linalg::buildSoftmax(rewriter, loc, scores);
+    Value probabilities = buildSoftmax(rewriter, loc, scores);
 
     // context[b, i, h, e] = sum_j p[b, h, i, j] v[b, j, h, e], iterated as
     // (b, h, i, j, e): the innermost loop runs over e, contiguous in v and
@@ -114,9 +99,7 @@ struct AttentionLowering : OpConversionPattern<bert::AttentionOp> {
          AffineMap::get(5, 0, {cb, ci, ch, ce}, context)},
         contextIterators);
     attended.getDefiningOp()->setAttr(kHeadProductTag, rewriter.getUnitAttr());
-    Value merged = tensor::CollapseShapeOp::create(
-        rewriter, loc, attended,
-        ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
+    Value merged = buildMergeHeads(rewriter, loc, attended);
     if (merged.getType() != type)
       merged = tensor::CastOp::create(rewriter, loc, type, merged);
     rewriter.replaceOp(op, merged);

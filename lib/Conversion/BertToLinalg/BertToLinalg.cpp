@@ -22,6 +22,7 @@ void bertc::populateBertToLinalgPatterns(RewritePatternSet &patterns) {
   bert_to_linalg::populateDensePatterns(patterns);
   bert_to_linalg::populateNormalizationPatterns(patterns);
   bert_to_linalg::populateAttentionPatterns(patterns);
+  bert_to_linalg::populateLossPatterns(patterns);
 }
 
 namespace {

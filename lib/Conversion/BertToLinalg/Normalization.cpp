@@ -11,43 +11,12 @@
 #include "mlir/Transforms/DialectConversion.h"
 
 #include <cmath>
-#include <limits>
 
 using namespace mlir;
 using namespace bertc;
 
 static Value add(OpBuilder &b, Location l, Value x, Value y) {
   return arith::AddFOp::create(b, l, x, y);
-}
-
-/// sum over the last axis of `input`.
-static Value buildRowSum(OpBuilder &builder, Location loc, Value input) {
-  return buildLastAxisReduction(
-      builder, loc, input, buildF32(builder, loc, 0),
-      [](OpBuilder &b, Location l, ValueRange args) {
-        return add(b, l, args[0], args[1]);
-      });
-}
-
-Value bertc::bert_to_linalg::buildSoftmax(OpBuilder &builder, Location loc,
-                                          Value input) {
-  Value maxima = buildLastAxisReduction(
-      builder, loc, input,
-      buildF32(builder, loc, -std::numeric_limits<float>::infinity()),
-      [](OpBuilder &b, Location l, ValueRange args) -> Value {
-        return arith::MaximumFOp::create(b, l, args[0], args[1]);
-      });
-  Value exponentials = buildRowwise(
-      builder, loc, input, {maxima},
-      [](OpBuilder &b, Location l, ValueRange args) -> Value {
-        return math::ExpOp::create(b, l,
-                                   arith::SubFOp::create(b, l, args[0], args[1]));
-      });
-  Value sums = buildRowSum(builder, loc, exponentials);
-  return buildRowwise(builder, loc, exponentials, {sums},
-                      [](OpBuilder &b, Location l, ValueRange args) -> Value {
-                        return arith::DivFOp::create(b, l, args[0], args[1]);
-                      });
 }
 
 namespace {
@@ -61,34 +30,10 @@ struct LayerNormLowering : OpConversionPattern<bert::LayerNormOp> {
   matchAndRewrite(bert::LayerNormOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    Value x = adaptor.getInput();
-    Value width = buildLastAxisSizeF32(rewriter, loc, x);
-    auto divideByWidth = [&](Value sums) {
-      return buildElementwise(rewriter, loc, {sums},
-                              [&](OpBuilder &b, Location l, ValueRange args) -> Value {
-                                return arith::DivFOp::create(b, l, args[0], width);
-                              });
-    };
-    Value mean = divideByWidth(buildRowSum(rewriter, loc, x));
-    Value centered = buildRowwise(
-        rewriter, loc, x, {mean},
-        [](OpBuilder &b, Location l, ValueRange args) -> Value {
-          return arith::SubFOp::create(b, l, args[0], args[1]);
-        });
-    Value squares = buildElementwise(
-        rewriter, loc, {centered},
-        [](OpBuilder &b, Location l, ValueRange args) -> Value {
-          return arith::MulFOp::create(b, l, args[0], args[0]);
-        });
-    Value variance = divideByWidth(buildRowSum(rewriter, loc, squares));
     Value epsilon = arith::ConstantOp::create(rewriter, loc, op.getEpsilonAttr());
-    Value normalized = buildRowwise(
-        rewriter, loc, centered, {variance},
-        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
-          Value deviation =
-              math::SqrtOp::create(b, l, add(b, l, args[1], epsilon));
-          return arith::DivFOp::create(b, l, args[0], deviation);
-        });
+    Value normalized =
+        buildNormalizedRows(rewriter, loc, adaptor.getInput(), epsilon)
+            .normalized;
     rewriter.replaceOp(op, buildAffine(rewriter, loc, normalized,
                                        adaptor.getGamma(), adaptor.getBeta()));
     return success();
@@ -97,25 +42,12 @@ struct LayerNormLowering : OpConversionPattern<bert::LayerNormOp> {
   /// y * gamma + beta with gamma, beta indexed by the last axis.
   static Value buildAffine(OpBuilder &builder, Location loc, Value y,
                            Value gamma, Value beta) {
-    auto type = cast<RankedTensorType>(y.getType());
-    unsigned rank = type.getRank();
-    AffineMap full = builder.getMultiDimIdentityMap(rank);
-    AffineMap last = AffineMap::get(
-        rank, 0, {getAffineDimExpr(rank - 1, builder.getContext())},
-        builder.getContext());
-    Value init = buildEmptyLike(builder, loc, y, type.getElementType());
-    SmallVector<utils::IteratorType> iterators(rank,
-                                               utils::IteratorType::parallel);
-    return linalg::GenericOp::create(
-               builder, loc, TypeRange{type}, ValueRange{y, gamma, beta},
-               ValueRange{init}, ArrayRef<AffineMap>{full, last, last, full},
-               iterators,
-               [](OpBuilder &b, Location l, ValueRange args) {
-                 Value scaled = arith::MulFOp::create(b, l, args[0], args[1]);
-                 linalg::YieldOp::create(b, l,
-                                         ValueRange{add(b, l, scaled, args[2])});
-               })
-        .getResult(0);
+    return buildColumnwise(
+        builder, loc, y, {gamma, beta},
+        [](OpBuilder &b, Location l, ValueRange args) -> Value {
+          Value scaled = arith::MulFOp::create(b, l, args[0], args[1]);
+          return add(b, l, scaled, args[2]);
+        });
   }
 };
 
@@ -125,7 +57,7 @@ struct SoftmaxLowering : OpConversionPattern<bert::SoftmaxOp> {
   LogicalResult
   matchAndRewrite(bert::SoftmaxOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    rewriter.replaceOp(op, bert_to_linalg::buildSoftmax(rewriter, op.getLoc(),
+    rewriter.replaceOp(op, buildSoftmax(rewriter, op.getLoc(),
                                                         adaptor.getInput()));
     return success();
   }

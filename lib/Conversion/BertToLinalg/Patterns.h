@@ -22,11 +22,8 @@ void populateDensePatterns(mlir::RewritePatternSet &patterns);
 void populateNormalizationPatterns(mlir::RewritePatternSet &patterns);
 /// bert.attention.
 void populateAttentionPatterns(mlir::RewritePatternSet &patterns);
-
-/// softmax over the last axis of `input`, shared by bert.softmax and
-/// bert.attention.
-mlir::Value buildSoftmax(mlir::OpBuilder &builder, mlir::Location loc,
-                         mlir::Value input);
+/// bert.cross_entropy.
+void populateLossPatterns(mlir::RewritePatternSet &patterns);
 
 } // namespace bertc::bert_to_linalg
 

@@ -1,20 +1,23 @@
-// bert.layer_norm, bert.softmax and bert.gelu to linalg on tensors.
+// bert.layer_norm, bert.softmax, bert.gelu and bert.cross_entropy to linalg
+// on tensors.
 // RUN: bert-opt %s -convert-bert-to-linalg -split-input-file | FileCheck %s
 
-// Mean, centring, biased variance, then (x - mean) / sqrt(var + eps) and the
-// affine gamma/beta.
+// Mean, centring, biased variance, the per-row deviation sqrt(var + eps),
+// then (x - mean) / deviation and the affine gamma/beta.
 // CHECK-LABEL: func.func @layer_norm
+// CHECK: %[[EPS:.*]] = arith.constant 9.99999974E-6 : f32
 // CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]
 // CHECK: arith.addf
 // CHECK: arith.divf
 // CHECK: arith.subf
 // CHECK: arith.mulf
 // CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]
-// CHECK: %[[EPS:.*]] = arith.constant 9.99999974E-6 : f32
-// CHECK: linalg.generic
+// CHECK: arith.divf
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel"]
 // CHECK: %[[VE:.*]] = arith.addf %{{.*}}, %[[EPS]] : f32
-// CHECK: %[[SD:.*]] = math.sqrt %[[VE]] : f32
-// CHECK: arith.divf %{{.*}}, %[[SD]] : f32
+// CHECK: math.sqrt %[[VE]] : f32
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel"]
+// CHECK: arith.divf %{{.*}}, %{{.*}} : f32
 // CHECK: linalg.generic
 // CHECK: arith.mulf
 // CHECK: arith.addf
@@ -66,4 +69,26 @@ func.func @gelu_erf(%x: tensor<?x32xf32>) -> tensor<?x32xf32> {
 func.func @gelu_tanh(%x: tensor<?x32xf32>) -> tensor<?x32xf32> {
   %y = bert.gelu %x approximation<tanh> : tensor<?x32xf32>
   return %y : tensor<?x32xf32>
+}
+
+// -----
+
+// Mean cross-entropy: per row the log-sum-exp (max-subtracted) minus the
+// label's logit, read at the clamped label; the sum over rows divided by B.
+// CHECK-LABEL: func.func @cross_entropy
+// CHECK: arith.maximumf
+// CHECK: math.exp
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}}, %arg1 : tensor<?xf32>, tensor<?xf32>, tensor<?xi32>)
+// CHECK: linalg.index 0
+// CHECK: arith.maxsi
+// CHECK: arith.minsi
+// CHECK: tensor.extract %arg0
+// CHECK: math.log
+// CHECK: arith.subf
+// CHECK: linalg.generic {{.*}} iterator_types = ["reduction"]} ins(%{{.*}} : tensor<?xf32>) outs(%{{.*}} : tensor<f32>)
+// CHECK: arith.divf
+// CHECK-NOT: bert.
+func.func @cross_entropy(%z: tensor<?x3xf32>, %y: tensor<?xi32>) -> tensor<f32> {
+  %l = bert.cross_entropy %z, %y : tensor<?x3xf32>, tensor<?xi32> -> tensor<f32>
+  return %l : tensor<f32>
 }

@@ -143,3 +143,35 @@ func.func @attention_types(%x: tensor<2x5x96xf32>, %y: tensor<2x5x64xf32>) {
   %c = "bert.attention"(%x, %y, %x) <{heads = 4 : i64}> : (tensor<2x5x96xf32>, tensor<2x5x64xf32>, tensor<2x5x96xf32>) -> tensor<2x5x96xf32>
   return
 }
+
+// -----
+
+func.func @cross_entropy_rank(%z: tensor<2x3x4xf32>, %y: tensor<2xi32>) {
+  // expected-error @+1 {{logits must be [batch, classes], got rank 3}}
+  %l = bert.cross_entropy %z, %y : tensor<2x3x4xf32>, tensor<2xi32> -> tensor<f32>
+  return
+}
+
+// -----
+
+func.func @cross_entropy_labels(%z: tensor<2x3xf32>, %y: tensor<3xi32>) {
+  // expected-error @+1 {{labels must be a vector of one class per row of the logits}}
+  %l = bert.cross_entropy %z, %y : tensor<2x3xf32>, tensor<3xi32> -> tensor<f32>
+  return
+}
+
+// -----
+
+func.func @cross_entropy_result(%z: tensor<2x3xf32>, %y: tensor<2xi32>) {
+  // expected-error @+1 {{result #0 must be 0D tensor of 32-bit float values}}
+  %l = bert.cross_entropy %z, %y : tensor<2x3xf32>, tensor<2xi32> -> tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @negative_padding(%t: tensor<10x4xf32>, %ids: tensor<2xi32>) {
+  // expected-error @+1 {{attribute 'padding_idx' failed to satisfy constraint}}
+  %e = bert.embedding %t, %ids padding_idx(-1) : tensor<10x4xf32>, tensor<2xi32> -> tensor<2x4xf32>
+  return
+}

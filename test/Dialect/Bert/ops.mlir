@@ -35,3 +35,14 @@ func.func @dynamic_shapes(%x: tensor<?x?x768xf32>, %w: tensor<3072x768xf32>, %m:
   %y = bert.linear %c, %w : tensor<?x?x768xf32>, tensor<3072x768xf32> -> tensor<?x?x3072xf32>
   return %y : tensor<?x?x3072xf32>
 }
+
+// nn.Embedding's padding_idx (training only), and the loss of a training step.
+// CHECK-LABEL: func.func @training
+func.func @training(%table: tensor<50x8xf32>, %ids: tensor<?x?xi32>,
+                    %logits: tensor<?x3xf32>, %labels: tensor<?xi32>) -> tensor<f32> {
+  // CHECK: bert.embedding %{{.*}}, %{{.*}} padding_idx(0) : tensor<50x8xf32>, tensor<?x?xi32> -> tensor<?x?x8xf32>
+  %e = bert.embedding %table, %ids padding_idx(0) : tensor<50x8xf32>, tensor<?x?xi32> -> tensor<?x?x8xf32>
+  // CHECK: bert.cross_entropy %{{.*}}, %{{.*}} : tensor<?x3xf32>, tensor<?xi32> -> tensor<f32>
+  %loss = bert.cross_entropy %logits, %labels : tensor<?x3xf32>, tensor<?xi32> -> tensor<f32>
+  return %loss : tensor<f32>
+}

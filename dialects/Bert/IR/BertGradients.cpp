@@ -1,0 +1,427 @@
+//===- BertGradients.cpp - Reverse-mode rules of the bert ops -------------===//
+//
+// Each op's derivative, emitted as bert ops and linalg on tensors so that the
+// backward pass lowers with the rest of the graph. Forward quantities the
+// rules need (softmax probabilities, LayerNorm's x-hat) are recomputed from
+// the op's operands with the same builders the lowering uses, so that the
+// backward pass sees the values the forward computed.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/Bert/IR/Bert.h"
+
+#include "bertc/Utils/LinalgBuilders.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/AffineMap.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace bertc;
+using namespace bertc::bert;
+using IT = utils::IteratorType;
+
+static Value mul(OpBuilder &b, Location l, Value x, Value y) {
+  return arith::MulFOp::create(b, l, x, y);
+}
+static Value add(OpBuilder &b, Location l, Value x, Value y) {
+  return arith::AddFOp::create(b, l, x, y);
+}
+static Value sub(OpBuilder &b, Location l, Value x, Value y) {
+  return arith::SubFOp::create(b, l, x, y);
+}
+
+/// Sizes of `value` as values, for tensor.empty's dynamic operands.
+static SmallVector<Value> dynamicSizesOf(OpBuilder &builder, Location loc,
+                                         Value value) {
+  SmallVector<Value> sizes;
+  auto type = cast<RankedTensorType>(value.getType());
+  for (int64_t axis = 0; axis < type.getRank(); ++axis)
+    if (type.isDynamicDim(axis))
+      sizes.push_back(tensor::DimOp::create(builder, loc, value, axis));
+  return sizes;
+}
+
+/// A zero tensor of `like`'s type.
+static Value zerosLike(OpBuilder &builder, Location loc, Value like) {
+  auto type = cast<RankedTensorType>(like.getType());
+  return buildZeros(builder, loc, type.getShape(),
+                    dynamicSizesOf(builder, loc, like));
+}
+
+/// `value` cast to `type` where a static size became dynamic on the way.
+static Value castTo(OpBuilder &builder, Location loc, Value value, Type type) {
+  if (value.getType() == type)
+    return value;
+  return tensor::CastOp::create(builder, loc, type, value);
+}
+
+//===----------------------------------------------------------------------===//
+// linear
+//===----------------------------------------------------------------------===//
+
+/// y = x W^T + b:  dx = g W,  dW = sum_rows g^T x,  db = sum_rows g.
+LogicalResult LinearOp::buildGradients(OpBuilder &builder,
+                                       ValueRange resultGradients,
+                                       SmallVectorImpl<Value> &operandGradients) {
+  Location loc = getLoc();
+  Value g = resultGradients[0];
+  Value x = getInput(), w = getWeight();
+  MLIRContext *context = getContext();
+  operandGradients.assign(getNumOperands(), Value());
+
+  // dx: a linear with the transposed weight [K, N], no bias.
+  RankedTensorType weightType = getWeight().getType();
+  auto transposedType = RankedTensorType::get(
+      {weightType.getDimSize(1), weightType.getDimSize(0)}, builder.getF32Type());
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(builder, loc, w);
+  Value empty = tensor::EmptyOp::create(builder, loc, {sizes[1], sizes[0]},
+                                        builder.getF32Type());
+  Value transposed = linalg::TransposeOp::create(builder, loc, w, empty,
+                                                 ArrayRef<int64_t>{1, 0})
+                         .getResult()[0];
+  transposed = castTo(builder, loc, transposed, transposedType);
+  operandGradients[0] = LinearOp::create(builder, loc, x.getType(), g,
+                                         transposed, Value());
+
+  // dW[n, k] = sum_r g[r..., n] x[r..., k] over the iteration (r..., n, k).
+  unsigned rank = getInput().getType().getRank();
+  SmallVector<AffineExpr> rows;
+  for (unsigned i = 0; i + 1 < rank; ++i)
+    rows.push_back(getAffineDimExpr(i, context));
+  AffineExpr n = getAffineDimExpr(rank - 1, context);
+  AffineExpr k = getAffineDimExpr(rank, context);
+  auto rowsThen = [&](AffineExpr last) {
+    SmallVector<AffineExpr> exprs(rows);
+    exprs.push_back(last);
+    return AffineMap::get(rank + 1, 0, exprs, context);
+  };
+  SmallVector<IT> iterators(rank + 1, IT::reduction);
+  iterators[rank - 1] = iterators[rank] = IT::parallel;
+  operandGradients[1] = buildContraction(
+      builder, loc, g, x, zerosLike(builder, loc, w),
+      {rowsThen(n), rowsThen(k), AffineMap::get(rank + 1, 0, {n, k}, context)},
+      iterators);
+  operandGradients[1] = castTo(builder, loc, operandGradients[1], w.getType());
+
+  if (Value bias = getBias())
+    operandGradients[2] =
+        castTo(builder, loc, buildSumOverRows(builder, loc, g), bias.getType());
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// layer_norm
+//===----------------------------------------------------------------------===//
+
+/// y = x-hat gamma + beta with x-hat = (x - mean) / deviation:
+///   dgamma = sum_rows g x-hat,  dbeta = sum_rows g,
+///   dx = (gy - mean(gy) - x-hat mean(gy x-hat)) / deviation, gy = g gamma.
+LogicalResult
+LayerNormOp::buildGradients(OpBuilder &builder, ValueRange resultGradients,
+                            SmallVectorImpl<Value> &operandGradients) {
+  Location loc = getLoc();
+  Value g = resultGradients[0];
+  Value epsilon = arith::ConstantOp::create(builder, loc, getEpsilonAttr());
+  NormalizedRows rows = buildNormalizedRows(builder, loc, getInput(), epsilon);
+  Value width = buildLastAxisSizeF32(builder, loc, g);
+  auto rowMean = [&](Value values) {
+    Value sums = buildRowSum(builder, loc, values);
+    return buildElementwise(builder, loc, {sums},
+                            [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+                              return arith::DivFOp::create(b, l, args[0], width);
+                            });
+  };
+  Value scaled = buildColumnwise(
+      builder, loc, g, {getGamma()},
+      [](OpBuilder &b, Location l, ValueRange args) { return mul(b, l, args[0], args[1]); });
+  Value scaledTimesNormalized = buildElementwise(
+      builder, loc, {scaled, rows.normalized},
+      [](OpBuilder &b, Location l, ValueRange args) { return mul(b, l, args[0], args[1]); });
+  Value meanScaled = rowMean(scaled);
+  Value meanProjection = rowMean(scaledTimesNormalized);
+  Value projection = buildRowwise(
+      builder, loc, rows.normalized, {meanProjection},
+      [](OpBuilder &b, Location l, ValueRange args) { return mul(b, l, args[0], args[1]); });
+  Value difference = buildElementwise(
+      builder, loc, {scaled, projection},
+      [](OpBuilder &b, Location l, ValueRange args) { return sub(b, l, args[0], args[1]); });
+  Value dx = buildRowwise(
+      builder, loc, difference, {meanScaled, rows.deviation},
+      [](OpBuilder &b, Location l, ValueRange args) -> Value {
+        return arith::DivFOp::create(b, l, sub(b, l, args[0], args[1]), args[2]);
+      });
+  Value gTimesNormalized = buildElementwise(
+      builder, loc, {g, rows.normalized},
+      [](OpBuilder &b, Location l, ValueRange args) { return mul(b, l, args[0], args[1]); });
+  operandGradients.assign(getNumOperands(), Value());
+  operandGradients[0] = dx;
+  operandGradients[1] = castTo(
+      builder, loc, buildSumOverRows(builder, loc, gTimesNormalized),
+      getGamma().getType());
+  operandGradients[2] = castTo(builder, loc, buildSumOverRows(builder, loc, g),
+                               getBeta().getType());
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// gelu and softmax
+//===----------------------------------------------------------------------===//
+
+/// erf form: d/dx [x Phi(x)] = Phi(x) + x phi(x). tanh form: with
+/// t = tanh(u), u = sqrt(2/pi) (x + 0.044715 x^3):
+/// (1 + t) / 2 + x (1 - t^2) sqrt(2/pi) (1 + 3 0.044715 x^2) / 2.
+LogicalResult GeluOp::buildGradients(OpBuilder &builder,
+                                     ValueRange resultGradients,
+                                     SmallVectorImpl<Value> &operandGradients) {
+  bool useErf = getApproximation() == GeluApproximation::Erf;
+  Value dx = buildElementwise(
+      builder, getLoc(), {getInput(), resultGradients[0]},
+      [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+        Value x = args[0];
+        auto f32 = [&](double value) {
+          return buildF32(b, l, static_cast<float>(value));
+        };
+        Value slope;
+        if (useErf) {
+          Value cdf = mul(b, l, f32(0.5),
+                          add(b, l, f32(1),
+                              math::ErfOp::create(b, l, mul(b, l, x, f32(M_SQRT1_2)))));
+          Value density =
+              mul(b, l, f32(0.5 * M_2_SQRTPI * M_SQRT1_2),
+                  math::ExpOp::create(b, l, mul(b, l, f32(-0.5), mul(b, l, x, x))));
+          slope = add(b, l, cdf, mul(b, l, x, density));
+        } else {
+          Value square = mul(b, l, x, x);
+          Value inner = mul(b, l, x, add(b, l, f32(1), mul(b, l, f32(0.044715), square)));
+          Value t = math::TanhOp::create(b, l, mul(b, l, f32(std::sqrt(2.0 / M_PI)), inner));
+          Value innerSlope = mul(b, l, f32(std::sqrt(2.0 / M_PI)),
+                                 add(b, l, f32(1), mul(b, l, f32(3 * 0.044715), square)));
+          Value tanhSlope = sub(b, l, f32(1), mul(b, l, t, t));
+          slope = mul(b, l, f32(0.5),
+                      add(b, l, add(b, l, f32(1), t),
+                          mul(b, l, x, mul(b, l, tanhSlope, innerSlope))));
+        }
+        return mul(b, l, args[1], slope);
+      });
+  operandGradients.assign(1, dx);
+  return success();
+}
+
+/// y = softmax(x):  dx = y (g - sum_row(g y)).
+LogicalResult
+SoftmaxOp::buildGradients(OpBuilder &builder, ValueRange resultGradients,
+                          SmallVectorImpl<Value> &operandGradients) {
+  Location loc = getLoc();
+  Value y = getOutput(), g = resultGradients[0];
+  Value products = buildElementwise(
+      builder, loc, {g, y},
+      [](OpBuilder &b, Location l, ValueRange args) { return mul(b, l, args[0], args[1]); });
+  Value projections = buildRowSum(builder, loc, products);
+  Value centered = buildRowwise(
+      builder, loc, g, {projections},
+      [](OpBuilder &b, Location l, ValueRange args) { return sub(b, l, args[0], args[1]); });
+  operandGradients.assign(1, buildElementwise(builder, loc, {y, centered},
+                                              [](OpBuilder &b, Location l, ValueRange args) {
+                                                return mul(b, l, args[0], args[1]);
+                                              }));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// embedding
+//===----------------------------------------------------------------------===//
+
+/// dtable[v, :] = sum of g[t, :] over the tokens t with id v (a scatter-add,
+/// one row per token, in place in the accumulator), except padding_idx's
+/// row, which stays 0 as in nn.Embedding. Ids are clamped as the forward
+/// clamps them.
+LogicalResult
+EmbeddingOp::buildGradients(OpBuilder &builder, ValueRange resultGradients,
+                            SmallVectorImpl<Value> &operandGradients) {
+  Location loc = getLoc();
+  Value ids = getIds(), g = resultGradients[0], table = getTable();
+  auto idsType = getIds().getType();
+  // Flatten the token axes: ids [T], g [T, H].
+  if (idsType.getRank() != 1) {
+    ReassociationIndices all;
+    for (int64_t axis = 0; axis < idsType.getRank(); ++axis)
+      all.push_back(axis);
+    ids = tensor::CollapseShapeOp::create(builder, loc, ids,
+                                          ArrayRef<ReassociationIndices>{all});
+    ReassociationIndices last = {idsType.getRank()};
+    g = tensor::CollapseShapeOp::create(builder, loc, g,
+                                        ArrayRef<ReassociationIndices>{all, last});
+  }
+  Value zero = arith::ConstantIndexOp::create(builder, loc, 0);
+  Value one = arith::ConstantIndexOp::create(builder, loc, 1);
+  Value tokens = tensor::DimOp::create(builder, loc, ids, 0);
+  Value vocab = tensor::DimOp::create(builder, loc, table, 0);
+  Value lastRow = arith::SubIOp::create(builder, loc, vocab, one);
+  OpFoldResult hidden = tensor::getMixedSizes(builder, loc, table)[1];
+  std::optional<int64_t> padding = getPaddingIdx();
+
+  auto loop = scf::ForOp::create(
+      builder, loc, zero, tokens, one, ValueRange{zerosLike(builder, loc, table)},
+      [&](OpBuilder &b, Location l, Value token, ValueRange carried) {
+        Value accumulator = carried[0];
+        Value id = tensor::ExtractOp::create(b, l, ids, ValueRange{token});
+        Value row = arith::IndexCastOp::create(b, l, b.getIndexType(), id);
+        row = arith::MaxSIOp::create(b, l, row, zero);
+        row = arith::MinSIOp::create(b, l, row, lastRow);
+        OpFoldResult oneSize = b.getIndexAttr(1);
+        SmallVector<OpFoldResult> strides(2, oneSize);
+        auto rowType = RankedTensorType::get(
+            {getTable().getType().getDimSize(1)}, b.getF32Type());
+        Value gradientRow = tensor::ExtractSliceOp::create(
+            b, l, rowType, g, ArrayRef<OpFoldResult>{token, b.getIndexAttr(0)},
+            ArrayRef<OpFoldResult>{oneSize, hidden}, strides);
+        Value tableRow = tensor::ExtractSliceOp::create(
+            b, l, rowType, accumulator,
+            ArrayRef<OpFoldResult>{row, b.getIndexAttr(0)},
+            ArrayRef<OpFoldResult>{oneSize, hidden}, strides);
+        Value keep = arith::ConstantIntOp::create(b, l, 0, 1);
+        if (padding)
+          keep = arith::CmpIOp::create(
+              b, l, arith::CmpIPredicate::eq, row,
+              arith::ConstantIndexOp::create(b, l, *padding));
+        Value sum = buildElementwise(
+            b, l, {tableRow, gradientRow},
+            [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+              return arith::SelectOp::create(nb, nl, keep, args[0],
+                                             add(nb, nl, args[0], args[1]));
+            });
+        Value updated = tensor::InsertSliceOp::create(
+            b, l, sum, accumulator, ArrayRef<OpFoldResult>{row, b.getIndexAttr(0)},
+            ArrayRef<OpFoldResult>{oneSize, hidden}, strides);
+        scf::YieldOp::create(b, l, updated);
+      });
+  operandGradients.assign(getNumOperands(), Value());
+  operandGradients[0] = loop.getResult(0);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// attention
+//===----------------------------------------------------------------------===//
+
+/// Per head, with S = Q K^T / sqrt(d) + M, P = softmax(S), O = P V and G the
+/// gradient of O (SEMANTICS.md's teacher and float fine-tuning):
+///   dV = P^T G,  dP = G V^T,  dS = P (dP - rowsum(dP P)),
+///   dQ = dS K / sqrt(d),  dK = dS^T Q / sqrt(d);  the mask gets none.
+/// P is recomputed from Q and K as the lowering computes it.
+LogicalResult
+AttentionOp::buildGradients(OpBuilder &builder, ValueRange resultGradients,
+                            SmallVectorImpl<Value> &operandGradients) {
+  Location loc = getLoc();
+  auto type = getType();
+  int64_t hidden = type.getDimSize(2);
+  if (ShapedType::isDynamic(hidden))
+    return emitOpError() << "needs a static hidden size for its gradient";
+  int64_t heads = getHeads(), headSize = hidden / heads;
+  MLIRContext *context = getContext();
+  Value q = buildSplitHeads(builder, loc, getQuery(), heads);
+  Value k = buildSplitHeads(builder, loc, getKey(), heads);
+  Value v = buildSplitHeads(builder, loc, getValue(), heads);
+  Value g = buildSplitHeads(builder, loc, resultGradients[0], heads);
+  Value batch = tensor::DimOp::create(builder, loc, getQuery(), 0);
+  Value length = tensor::DimOp::create(builder, loc, getQuery(), 1);
+  int64_t dyn = ShapedType::kDynamic;
+  Value scoreZeros = buildZeros(builder, loc, {dyn, heads, dyn, dyn},
+                                {batch, length, length});
+  auto headZeros = [&] {
+    return buildZeros(builder, loc, {dyn, dyn, heads, headSize}, {batch, length});
+  };
+  auto map = [&](ArrayRef<unsigned> dims) {
+    SmallVector<AffineExpr> exprs;
+    for (unsigned dim : dims)
+      exprs.push_back(getAffineDimExpr(dim, context));
+    return AffineMap::get(5, 0, exprs, context);
+  };
+  const IT lastReduced[] = {IT::parallel, IT::parallel, IT::parallel,
+                            IT::parallel, IT::reduction};
+
+  // Iteration (b, h, i, j, e) for the [B, h, L, L] products.
+  Value scores = buildContraction(builder, loc, q, k, scoreZeros,
+                                  {map({0, 2, 1, 4}), map({0, 3, 1, 4}),
+                                   map({0, 1, 2, 3})},
+                                  lastReduced);
+  float root = static_cast<float>(std::sqrt(double(headSize)));
+  Value p = buildSoftmax(
+      builder, loc, buildScaledMaskedScores(builder, loc, scores, getMask(), root));
+  Value dp = buildContraction(builder, loc, g, v, scoreZeros,
+                              {map({0, 2, 1, 4}), map({0, 3, 1, 4}),
+                               map({0, 1, 2, 3})},
+                              lastReduced);
+  Value projections = buildRowSum(
+      builder, loc,
+      buildElementwise(builder, loc, {dp, p},
+                       [](OpBuilder &b, Location l, ValueRange args) {
+                         return mul(b, l, args[0], args[1]);
+                       }));
+  Value inverseRoot = buildF32(builder, loc, 1.0f / root);
+  Value ds = buildRowwise(
+      builder, loc, dp, {projections},
+      [&](OpBuilder &b, Location l, ValueRange args) { return sub(b, l, args[0], args[1]); });
+  ds = buildElementwise(builder, loc, {ds, p},
+                        [&](OpBuilder &b, Location l, ValueRange args) {
+                          return mul(b, l, mul(b, l, args[0], args[1]), inverseRoot);
+                        });
+
+  // Iteration (b, h, row, e, reduced) for the [B, L, h, d] gradients.
+  Value dq = buildContraction(builder, loc, ds, k, headZeros(),
+                              {map({0, 1, 2, 4}), map({0, 4, 1, 3}),
+                               map({0, 2, 1, 3})},
+                              lastReduced);
+  Value dk = buildContraction(builder, loc, ds, q, headZeros(),
+                              {map({0, 1, 4, 2}), map({0, 4, 1, 3}),
+                               map({0, 2, 1, 3})},
+                              lastReduced);
+  Value dv = buildContraction(builder, loc, p, g, headZeros(),
+                              {map({0, 1, 4, 2}), map({0, 4, 1, 3}),
+                               map({0, 2, 1, 3})},
+                              lastReduced);
+  operandGradients.assign(getNumOperands(), Value());
+  operandGradients[0] = castTo(builder, loc, buildMergeHeads(builder, loc, dq), type);
+  operandGradients[1] = castTo(builder, loc, buildMergeHeads(builder, loc, dk), type);
+  operandGradients[2] = castTo(builder, loc, buildMergeHeads(builder, loc, dv), type);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// cross_entropy
+//===----------------------------------------------------------------------===//
+
+/// loss = mean_b (logsumexp(z_b) - z_b[y_b]):  dz = g (softmax(z) - onehot(y)) / B.
+LogicalResult
+CrossEntropyOp::buildGradients(OpBuilder &builder, ValueRange resultGradients,
+                               SmallVectorImpl<Value> &operandGradients) {
+  Location loc = getLoc();
+  Value scale = tensor::ExtractOp::create(builder, loc, resultGradients[0],
+                                          ValueRange{});
+  Value rows = tensor::DimOp::create(builder, loc, getLogits(), 0);
+  Value rowsF32 = arith::UIToFPOp::create(
+      builder, loc, builder.getF32Type(),
+      arith::IndexCastUIOp::create(builder, loc, builder.getI64Type(), rows));
+  scale = arith::DivFOp::create(builder, loc, scale, rowsF32);
+  Type labelType = getLabels().getType().getElementType();
+  Value dz = buildRowwise(
+      builder, loc, buildSoftmax(builder, loc, getLogits()), {getLabels()},
+      [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+        Value column = arith::IndexCastOp::create(
+            b, l, labelType, linalg::IndexOp::create(b, l, 1));
+        Value isLabel =
+            arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, column, args[1]);
+        Value shifted = arith::SelectOp::create(
+            b, l, isLabel, sub(b, l, args[0], buildF32(b, l, 1)), args[0]);
+        return mul(b, l, shifted, scale);
+      });
+  operandGradients.assign(getNumOperands(), Value());
+  operandGradients[0] = dz;
+  return success();
+}

@@ -1,0 +1,5 @@
+//===- DifferentiableOpInterface.cpp - Reverse-mode rules -----------------===//
+
+#include "dialects/Interfaces/DifferentiableOpInterface.h"
+
+#include "dialects/Interfaces/DifferentiableOpInterface.cpp.inc"

@@ -1,0 +1,39 @@
+//===- Passes.h - bertc training-mode passes --------------------*- C++ -*-===//
+
+#ifndef BERTC_TRAINING_PASSES_H
+#define BERTC_TRAINING_PASSES_H
+
+#include "dialects/Bert/IR/Bert.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir {
+class DialectRegistry;
+} // namespace mlir
+
+namespace bertc {
+
+#define GEN_PASS_DECL
+#include "bertc/Training/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "bertc/Training/Passes.h.inc"
+
+/// The attribute that marks the arguments bert-differentiate differentiates.
+inline constexpr const char *kTrainableAttr = "bertc.trainable";
+/// The module attribute listing the flat parameter vector's tensors.
+inline constexpr const char *kParametersAttr = "bertc.parameters";
+
+/// Attaches DifferentiableOpInterface to the upstream ops BERT graphs use
+/// (arith.addf/subf/mulf, math.tanh, tensor slices, reshapes and casts).
+void registerUpstreamGradients(mlir::DialectRegistry &registry);
+
+} // namespace bertc
+
+#endif // BERTC_TRAINING_PASSES_H

@@ -1,0 +1,130 @@
+#!/usr/bin/python3
+"""Checks a compiled training step against PyTorch autograd.
+
+    train_check.py MODEL_DIR EXE [--batch 2] [--seq 8] [--seed 0] [--pad]
+                   [--finite-differences N]
+
+runs EXE (bert-compile --mode=train --emit=exe) on random token ids and
+labels with --dump-grads, and computes the same step with reference.py's
+independent float64 BERT, whose weights require gradients: the loss is
+torch.nn.functional.cross_entropy of the logits (mean over the batch), the
+gradients come from torch.autograd (nn.Embedding's padding_idx included).
+Fails unless the loss agrees within 1e-5 relative and every tensor's
+gradient within 1e-4 relative to the tensor's largest gradient
+(max |ours - ref| / max |ref|).
+
+--finite-differences N also checks N randomly chosen gradient entries of
+the reference against central differences of its float64 loss, so that the
+reference itself is checked (the float path's finite-difference check).
+"""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from reference import Reference, load_safetensors, make_inputs  # noqa: E402
+
+
+def reference_step(ref, inputs, labels):
+    ids, mask, types, entry = inputs
+    for tensor in ref.w.values():
+        tensor.requires_grad_(True)
+        tensor.grad = None
+    logits = ref.forward(ids, mask, types, entry)["logits"]
+    loss = F.cross_entropy(logits, labels)
+    loss.backward()
+    return loss.item(), {name: t.grad for name, t in ref.w.items()}
+
+
+def finite_difference_check(ref, inputs, labels, grads, count, rng):
+    """Central differences of the float64 loss at `count` random entries."""
+    worst = 0.0
+    names = sorted(grads)
+    with torch.no_grad():
+        for _ in range(count):
+            name = names[rng.integers(len(names))]
+            tensor = ref.w[name]
+            index = tuple(int(rng.integers(n)) for n in tensor.shape)
+            step = 1e-6
+            original = tensor[index].item()
+            losses = []
+            for sign in (1, -1):
+                tensor[index] = original + sign * step
+                logits = ref.forward(*inputs)["logits"]
+                losses.append(F.cross_entropy(logits, labels).item())
+            tensor[index] = original
+            numeric = (losses[0] - losses[1]) / (2 * step)
+            analytic = grads[name][index].item()
+            scale = max(grads[name].abs().max().item(), 1e-12)
+            worst = max(worst, abs(numeric - analytic) / scale)
+    return worst
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("model")
+    parser.add_argument("exe")
+    parser.add_argument("--batch", type=int, default=2)
+    parser.add_argument("--seq", type=int, default=8)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--pad", action="store_true")
+    parser.add_argument("--finite-differences", type=int, default=0)
+    args = parser.parse_args()
+    args.entry = "model"
+
+    ref = Reference(args.model)
+    with tempfile.TemporaryDirectory() as tmp:
+        paths, inputs = make_inputs(ref, args, tmp)
+        rng = np.random.default_rng(args.seed + 1)
+        labels = rng.integers(0, ref.config.get("num_labels", 2), args.batch)
+        paths["labels"] = os.path.join(tmp, "labels.npy")
+        np.save(paths["labels"], labels.astype(np.int32))
+        dump = os.path.join(tmp, "grads.safetensors")
+        command = [args.exe, "--input", paths["input"], "--labels", paths["labels"],
+                   "--mask", paths["mask"], "--token-types", paths["token-types"],
+                   "--dump-grads", dump]
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+        ours = load_safetensors(dump)
+
+    labels = torch.tensor(labels, dtype=torch.int64)
+    loss, grads = reference_step(ref, inputs, labels)
+    failures = []
+    ours_loss = ours.pop("loss").item()
+    loss_error = abs(ours_loss - loss) / abs(loss)
+    print(f"loss: ours {ours_loss:.9g} reference {loss:.9g} relative error {loss_error:.2e}")
+    if loss_error > 1e-5:
+        failures.append("loss")
+    if sorted(ours) != sorted(grads):
+        missing = sorted(set(grads) ^ set(ours))
+        sys.exit(f"FAIL: the dumped tensors differ from the checkpoint's: {missing}")
+    worst = (0.0, "")
+    largest = max(g.abs().max().item() for g in grads.values())
+    for name, reference_grad in grads.items():
+        reference_grad = reference_grad.double()
+        scale = max(reference_grad.abs().max().item(), 1e-3 * largest)
+        difference = (ours[name].double() - reference_grad).abs().max().item()
+        error = difference / scale
+        worst = max(worst, (error, name))
+        if error > 1e-4:
+            failures.append(f"{name} ({error:.2e})")
+    print(f"gradients: {len(grads)} tensors, worst relative error {worst[0]:.2e} ({worst[1]})")
+    if args.finite_differences:
+        fd = finite_difference_check(ref, inputs, labels, grads, args.finite_differences,
+                                     np.random.default_rng(args.seed + 2))
+        print(f"finite differences: {args.finite_differences} entries, worst relative "
+              f"error {fd:.2e}")
+        if fd > 1e-5:
+            failures.append(f"finite differences ({fd:.2e})")
+    if failures:
+        sys.exit("FAIL: " + ", ".join(failures))
+    print("PASS")
+
+
+if __name__ == "__main__":
+    main()
