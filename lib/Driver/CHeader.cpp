@@ -267,7 +267,23 @@ Expected<std::string> bertc::driver::generateCHeader(ModuleOp module,
   return text;
 }
 
-Expected<std::string> bertc::driver::generateTrainHeader(ModuleOp module) {
+/// `text` as a C string literal.
+static std::string cStringLiteral(StringRef text) {
+  std::string literal = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\')
+      literal += '\\';
+    if (c == '\n') {
+      literal += "\\n\"\n  \"";
+      continue;
+    }
+    literal += c;
+  }
+  return literal + "\"";
+}
+
+Expected<std::string> bertc::driver::generateTrainHeader(ModuleOp module,
+                                                         StringRef configJson) {
   Expected<ModelFacts> factsOr = readFacts(module);
   if (!factsOr)
     return factsOr.takeError();
@@ -276,6 +292,13 @@ Expected<std::string> bertc::driver::generateTrainHeader(ModuleOp module) {
   if (!tensors)
     return headerError("the module lacks bertc.parameters (run "
                        "bert-make-trainable)");
+  auto optimizer = module->getAttrOfType<DictionaryAttr>("bertc.optimizer");
+  if (!optimizer)
+    return headerError("the module lacks bertc.optimizer (run "
+                       "bert-build-optimizer)");
+  bool isAdamW = optimizer.getAs<StringAttr>("kind").getValue() == "adamw";
+  double beta1 = optimizer.getAs<FloatAttr>("beta1").getValueAsDouble();
+  double beta2 = optimizer.getAs<FloatAttr>("beta2").getValueAsDouble();
   std::string text;
   llvm::raw_string_ostream os(text);
   int64_t total = 0;
@@ -286,7 +309,10 @@ Expected<std::string> bertc::driver::generateTrainHeader(ModuleOp module) {
      << "#define BERTC_HIDDEN_SIZE " << f.hidden << "\n"
      << "#define BERTC_MAX_POSITIONS " << f.maxPositions << "\n"
      << "#define BERTC_TYPE_VOCAB_SIZE " << f.typeVocab << "\n"
-     << "#define BERTC_NUM_LABELS " << f.labels << "\n\n"
+     << "#define BERTC_NUM_LABELS " << f.labels << "\n"
+     << "/* The checkpoint's config.json, written beside trained weights. */\n"
+     << "static const char bertc_config_json[] =\n  "
+     << cStringLiteral(configJson) << ";\n\n"
      << "struct bertc_tensor_info {\n  const char *name;\n  int64_t offset;\n"
      << "  int rank;\n  int64_t shape[4];\n};\n\n"
      << "static const struct bertc_tensor_info bertc_tensors[] = {\n";
@@ -327,7 +353,23 @@ Expected<std::string> bertc::driver::generateTrainHeader(ModuleOp module) {
      << "    struct bertc_memref0 *loss, struct bertc_memref1 *gradients);\n"
      << "/* The checkpoint's values of the flat parameter vector. */\n"
      << "void _mlir_ciface_bert_initial_parameters(struct bertc_memref1 "
-        "*parameters);\n\n"
+        "*parameters);\n"
+     << "/* The logits [batch, labels] of the forward with `parameters`. */\n"
+     << "void _mlir_ciface_bert_logits(struct bertc_imemref2 *ids, struct "
+        "bertc_imemref2 *token_types,\n"
+     << "    struct bertc_memref2 *mask, struct bertc_memref1 *parameters, "
+        "struct bertc_memref2 *logits);\n"
+     << "/* One optimizer step: hyper = {scheduled learning rate, AdamW bias "
+        "correction}. */\n"
+     << "void _mlir_ciface_bert_optimizer_step(struct bertc_memref1 "
+        "*parameters, struct bertc_memref1 *gradients,\n"
+     << "    struct bertc_memref1 *m, struct bertc_memref1 *v, struct "
+        "bertc_memref1 *hyper,\n"
+     << "    struct bertc_memref1 *new_parameters, struct bertc_memref1 "
+        "*new_m, struct bertc_memref1 *new_v);\n"
+     << "#define BERTC_OPTIMIZER_IS_ADAMW " << (isAdamW ? 1 : 0) << "\n"
+     << "#define BERTC_BETA1 " << llvm::formatv("{0:e9}", beta1) << "\n"
+     << "#define BERTC_BETA2 " << llvm::formatv("{0:e9}", beta2) << "\n\n"
      << "#endif\n";
   return text;
 }

@@ -419,6 +419,18 @@ calibrateThresholds(ModuleOp module, const Options &options, PhaseClock &clock) 
   return thresholds;
 }
 
+/// The checkpoint's config.json (a training build saves it beside the
+/// weights it trains); "{}" for a .mlir input.
+static std::string readConfigText(StringRef input) {
+  llvm::SmallString<256> path(input);
+  llvm::sys::path::append(path, "config.json");
+  if (!llvm::sys::fs::is_directory(input))
+    return "{}";
+  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> file =
+      llvm::MemoryBuffer::getFile(path);
+  return file ? (*file)->getBuffer().str() : "{}";
+}
+
 /// --mode=train: the entry becomes bert_train_step (loss and gradients of
 /// the flat parameter vector), before any other step sees the module.
 static Error makeTrainingStep(ModuleOp module, const Options &options) {
@@ -428,9 +440,16 @@ static Error makeTrainingStep(ModuleOp module, const Options &options) {
                        "implemented yet)");
   if (options.entry != import::EntryPoint::Model)
     return driverError("--mode=train needs --entry=model (token ids in)");
+  // BertAdam's epsilon is 1e-6 (BiBERT's recipe), AdamW's 1e-8.
+  std::string optimizer = llvm::formatv(
+      "bert-build-optimizer{{kind={0} epsilon={1} weight-decay={2} "
+      "max-grad-norm={3}}",
+      options.optimizer, options.optimizer == "adamw" ? "1e-8" : "1e-6",
+      options.weightDecay, options.maxGradNorm);
   PassManager pm(module.getContext());
   if (failed(parsePassPipeline("inline,bert-make-trainable,func.func(bert-"
-                               "differentiate),canonicalize,cse",
+                               "differentiate)," +
+                                   optimizer + ",canonicalize,cse",
                                pm)) ||
       failed(pm.run(module)))
     return driverError("building the training step failed (see the "
@@ -511,7 +530,7 @@ Error bertc::driver::compile(const Options &options) {
       options.emit == Emit::Exe) {
     Expected<std::string> text =
         options.mode == Mode::Train
-            ? generateTrainHeader(**module)
+            ? generateTrainHeader(**module, readConfigText(options.input))
             : generateCHeader(**module, guardNameFor(options.output));
     if (!text) {
       // A plain .mlir module (no bertc.entry) still makes a usable object;

@@ -139,22 +139,31 @@ void MakeTrainablePass::runOnOperation() {
                                         builder.getF32Type());
   auto labelsType = RankedTensorType::get({ShapedType::kDynamic},
                                           builder.getI32Type());
-  unsigned labelsIndex = entry.getNumArguments();
-  if (failed(entry.insertArgument(labelsIndex, labelsType, {}, loc)) ||
-      failed(entry.insertArgument(labelsIndex + 1, flatType,
-                                  builder.getDictionaryAttr(builder.getNamedAttr(
-                                      kTrainableAttr, builder.getUnitAttr())),
-                                  loc)))
+  unsigned parametersIndex = entry.getNumArguments();
+  if (failed(entry.insertArgument(parametersIndex, flatType, {}, loc)))
     return signalPassFailure();
-  Value labels = entry.getArgument(labelsIndex);
-  Value parametersArg = entry.getArgument(labelsIndex + 1);
-
+  Value parametersArg = entry.getArgument(parametersIndex);
   builder.setInsertionPointToStart(&entry.front());
   for (Parameter &parameter : *parameters)
     readFromFlat(builder, parametersArg, parameter);
   for (Parameter &parameter : *parameters)
     for (arith::ConstantOp constant : parameter.uses)
       constant.erase();
+
+  // bert_logits(inputs..., parameters): the forward for evaluation.
+  builder.setInsertionPointAfter(entry);
+  auto logits = cast<func::FuncOp>(builder.clone(*entry));
+  logits.setSymName("bert_logits");
+  auto logitsReturn = cast<func::ReturnOp>(logits.front().getTerminator());
+  logitsReturn->setOperands(logitsReturn.getOperand(0));
+  logits.setType(FunctionType::get(context, logits.getArgumentTypes(),
+                                   {logitsReturn.getOperand(0).getType()}));
+
+  // The step reads the labels before the parameters (the C ABI's order).
+  entry.setArgAttr(parametersIndex, kTrainableAttr, builder.getUnitAttr());
+  if (failed(entry.insertArgument(parametersIndex, labelsType, {}, loc)))
+    return signalPassFailure();
+  Value labels = entry.getArgument(parametersIndex);
 
   auto returnOp = cast<func::ReturnOp>(entry.front().getTerminator());
   builder.setInsertionPoint(returnOp);
@@ -166,7 +175,7 @@ void MakeTrainablePass::runOnOperation() {
   entry.setSymName("bert_train_step");
 
   // bert_initial_parameters() returns the checkpoint's values.
-  builder.setInsertionPointAfter(entry);
+  builder.setInsertionPointAfter(logits);
   auto initial = func::FuncOp::create(
       builder, loc, "bert_initial_parameters",
       FunctionType::get(context, {}, {flatType}));

@@ -13,11 +13,22 @@ Fails unless the loss agrees within 1e-5 relative and every tensor's
 gradient within 1e-4 relative to the tensor's largest gradient
 (max |ours - ref| / max |ref|).
 
+--optimizer adamw|bert-adam --lr LR also runs one optimizer step (EXE
+--train-ids ... --max-steps 1 --warmup 0, the batch as the whole training
+set) and checks the saved weights against the recipe applied in float64
+to the reference gradients: AdamW (Hugging Face's, after a global
+clip_grad_norm_; Q8BERT's recipe at decay 0) or
+BertAdam (each tensor clipped on its own, no bias correction, BiBERT's
+recipe). The first Adam step moves each weight by about lr * sign(g), so
+the check is max |update_ours - update_ref| / lr <= 0.02 (a gradient that
+is 0 in exact arithmetic, and ~1e-9 in float32, moves by a fraction of lr).
+
 --finite-differences N also checks N randomly chosen gradient entries of
 the reference against central differences of its float64 loss, so that the
 reference itself is checked (the float path's finite-difference check).
 """
 import argparse
+import math
 import os
 import subprocess
 import sys
@@ -66,6 +77,49 @@ def finite_difference_check(ref, inputs, labels, grads, count, rng):
     return worst
 
 
+def optimizer_step_error(ref, grads, stepped, args):
+    """One step of the recipe on the reference gradients, compared with the
+    weights the executable saved."""
+    before = {name: t.detach().clone() for name, t in ref.w.items()}
+    params = {name: before[name].clone().requires_grad_(True) for name in grads}
+    for name, p in params.items():
+        p.grad = grads[name].detach().clone()
+    beta1, beta2 = 0.9, 0.999
+
+    def decay(name):
+        excluded = "bias" in name or "LayerNorm.weight" in name
+        return 0.0 if excluded else args.weight_decay
+
+    with torch.no_grad():
+        if args.optimizer == "adamw":
+            # Hugging Face's AdamW (transformers.optimization.AdamW, which
+            # nlp-architect uses): epsilon is added to sqrt(v) before the
+            # bias correction, unlike torch.optim.AdamW, which matters for
+            # gradients below ~1e-6.
+            torch.nn.utils.clip_grad_norm_(list(params.values()), 1.0)
+            step_size = args.lr * math.sqrt(1 - beta2) / (1 - beta1)
+            for name, p in params.items():
+                m = (1 - beta1) * p.grad
+                v = (1 - beta2) * p.grad * p.grad
+                p -= step_size * m / (v.sqrt() + 1e-8)
+                p -= args.lr * decay(name) * p
+        else:
+            for name, p in params.items():
+                torch.nn.utils.clip_grad_norm_([p], 1.0)
+                m = (1 - beta1) * p.grad
+                v = (1 - beta2) * p.grad * p.grad
+                p -= args.lr * (m / (v.sqrt() + 1e-6) + decay(name) * p)
+    worst = 0.0
+    for name, p in params.items():
+        ours = stepped[name].double() - before[name].double()
+        theirs = p.detach().double() - before[name].double()
+        error = (ours - theirs).abs().max().item() / args.lr
+        if os.environ.get("TRAIN_CHECK_VERBOSE"):
+            print(f"  {name}: {error:.2e}")
+        worst = max(worst, error)
+    return worst
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("model")
@@ -75,6 +129,11 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--pad", action="store_true")
     parser.add_argument("--finite-differences", type=int, default=0)
+    parser.add_argument("--optimizer", choices=["adamw", "bert-adam"])
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--weight-decay", type=float, default=0.0,
+                        help="the decay the executable was compiled with (not of "
+                             "biases and LayerNorm weights)")
     args = parser.parse_args()
     args.entry = "model"
 
@@ -91,6 +150,16 @@ def main():
                    "--dump-grads", dump]
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
         ours = load_safetensors(dump)
+        stepped = None
+        if args.optimizer:
+            out = os.path.join(tmp, "stepped")
+            subprocess.run([args.exe, "--train-ids", paths["input"], "--train-labels",
+                            paths["labels"], "--train-mask", paths["mask"], "--train-types",
+                            paths["token-types"], "--batch", str(args.batch), "--epochs", "1",
+                            "--max-steps", "1", "--warmup", "0", "--lr", str(args.lr),
+                            "--out", out], check=True, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+            stepped = load_safetensors(os.path.join(out, "model.safetensors"))
 
     labels = torch.tensor(labels, dtype=torch.int64)
     loss, grads = reference_step(ref, inputs, labels)
@@ -121,6 +190,11 @@ def main():
               f"error {fd:.2e}")
         if fd > 1e-5:
             failures.append(f"finite differences ({fd:.2e})")
+    if stepped is not None:
+        error = optimizer_step_error(ref, grads, stepped, args)
+        print(f"{args.optimizer} step: worst |update difference| / lr {error:.2e}")
+        if error > 0.02:
+            failures.append(f"{args.optimizer} step ({error:.2e})")
     if failures:
         sys.exit("FAIL: " + ", ".join(failures))
     print("PASS")

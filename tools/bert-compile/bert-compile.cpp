@@ -117,6 +117,19 @@ static cl::opt<Mode> mode(
                           "and its gradient for every weight (with "
                           "--emit=exe: --dump-grads G.safetensors)")));
 
+static cl::opt<std::string> optimizer(
+    "optimizer", cl::init("adamw"), cl::cat(category),
+    cl::desc("With --mode=train: adamw (Hugging Face AdamW, global gradient "
+             "clipping; Q8BERT's recipe) or bert-adam (BertAdam, per-tensor "
+             "clipping, no bias correction; BiBERT's recipe)"));
+static cl::opt<double> weightDecay(
+    "weight-decay", cl::init(0.0), cl::cat(category),
+    cl::desc("With --mode=train: weight decay (not of biases and LayerNorm "
+             "weights)"));
+static cl::opt<double> maxGradNorm(
+    "max-grad-norm", cl::init(1.0), cl::cat(category),
+    cl::desc("With --mode=train: gradient clipping norm (0: none)"));
+
 static cl::opt<bool> report(
     "report", cl::cat(category),
     cl::desc("Print each weight tensor's parameters, bits, bytes and MACs, "
@@ -144,6 +157,20 @@ int main(int argc, char **argv) {
   options.timePhases = timePhases;
   options.quant = quant;
   options.mode = mode;
+  options.optimizer = optimizer;
+  options.weightDecay = weightDecay;
+  options.maxGradNorm = maxGradNorm;
+  if (optimizer != "adamw" && optimizer != "bert-adam") {
+    errs() << "bert-compile: error: --optimizer must be adamw or bert-adam, "
+              "not '"
+           << optimizer << "'\n";
+    return 1;
+  }
+  if (weightDecay < 0 || maxGradNorm < 0) {
+    errs() << "bert-compile: error: --weight-decay and --max-grad-norm must "
+              "not be negative\n";
+    return 1;
+  }
   options.boolRule = boolRule;
   options.thresholdsPath = thresholds;
   options.floatLayers.assign(floatLayers.begin(), floatLayers.end());

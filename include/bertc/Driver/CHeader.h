@@ -21,7 +21,10 @@ llvm::Expected<std::string> generateCHeader(mlir::ModuleOp module,
 /// flat parameter vector's tensor table (Hugging Face name, offset, shape)
 /// and the memref ABI of bert_train_step and bert_initial_parameters, for
 /// runtime/bertc_train.c.
-llvm::Expected<std::string> generateTrainHeader(mlir::ModuleOp module);
+/// `configJson` is the checkpoint's config.json, which the runtime writes
+/// beside the weights it saves.
+llvm::Expected<std::string> generateTrainHeader(mlir::ModuleOp module,
+                                                llvm::StringRef configJson);
 
 } // namespace bertc::driver
 

@@ -32,6 +32,12 @@ struct Options {
   /// --mode=train: bert_train_step and bert_initial_parameters instead of
   /// the inference entry (lib/Training).
   Mode mode = Mode::Inference;
+  /// --mode=train: the optimizer the step links (bert-build-optimizer):
+  /// "adamw" or "bert-adam", its decay of non-bias, non-LayerNorm weights
+  /// and the gradient clipping norm (0: none).
+  std::string optimizer = "adamw";
+  double weightDecay = 0.0;
+  double maxGradNorm = 1.0;
   /// Bi-Attention's bool with --quant=binary: "gt" (code) or "ge" (paper).
   std::string boolRule = "gt";
   /// --quant=q8: a JSON file of activation thresholds (Driver/Thresholds.h),

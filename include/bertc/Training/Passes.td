@@ -13,8 +13,9 @@ def MakeTrainablePass : Pass<"bert-make-trainable", "::mlir::ModuleOp"> {
     flat parameter argument (`tensor<Pxf32>`, marked `bertc.trainable`), a
     labels argument (`tensor<?xi32>`) is appended, and the function returns
     the mean cross-entropy of its first result (the logits) against the
-    labels. The weights' values become `bert_initial_parameters()`, which
-    returns the flat vector; the module attribute `bertc.parameters` lists
+    labels. `bert_logits` is the same forward with the flat parameters as an
+    argument (evaluation during training). The weights' values become
+    `bert_initial_parameters()`, which returns the flat vector; the module attribute `bertc.parameters` lists
     each tensor's Hugging Face name, offset and shape in it, so that runtimes
     can address the flat buffer by name (gradient dumps, checkpoints).
 
@@ -23,6 +24,7 @@ def MakeTrainablePass : Pass<"bert-make-trainable", "::mlir::ModuleOp"> {
   }];
   let dependentDialects = [
     "::bertc::bert::BertDialect",
+    "::mlir::func::FuncDialect",
     "::mlir::tensor::TensorDialect"
   ];
 }
@@ -50,6 +52,49 @@ def DifferentiatePass : Pass<"bert-differentiate", "::mlir::func::FuncOp"> {
     "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect",
     "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
+def BuildOptimizerPass : Pass<"bert-build-optimizer", "::mlir::ModuleOp"> {
+  let summary = "Emits the optimizer update of the flat parameter vector";
+  let description = [{
+    Adds `bert_optimizer_step(parameters, gradients, m, v, hyper)` returning
+    the updated parameters and first and second moments, for the tensors
+    that `bertc.parameters` lists (run after `bert-make-trainable`).
+    `hyper` is `tensor<2xf32>`: the scheduled learning rate of this step,
+    and AdamW's bias correction `sqrt(1 - beta2^t) / (1 - beta1^t)`; the
+    runtime computes both (warmup-linear schedule).
+
+    - `adamw` (Q8BERT's recipe, Hugging Face's AdamW): gradients clipped to
+      a global 2-norm of `max-grad-norm` (`clip_grad_norm_`), bias-corrected
+      moments, then the decoupled decay `p -= lr * weight-decay * p`.
+    - `bert-adam` (BiBERT's BertAdam): each tensor's gradient clipped to
+      `max-grad-norm` on its own, no bias correction, the decay added to the
+      update: `p -= lr * (m / (sqrt(v) + eps) + weight-decay * p)`.
+
+    Tensors whose name contains `bias` or `LayerNorm.weight` get no weight
+    decay (both recipes' exclusions). Clipping multiplies by
+    `max-grad-norm / (norm + 1e-6)` where that is below 1, as
+    `torch.nn.utils.clip_grad_norm_`; 0 disables it.
+  }];
+  let options = [
+    Option<"kind", "kind", "std::string", /*default=*/"\"adamw\"",
+           "adamw or bert-adam">,
+    Option<"beta1", "beta1", "double", /*default=*/"0.9", "first-moment decay">,
+    Option<"beta2", "beta2", "double", /*default=*/"0.999", "second-moment decay">,
+    Option<"epsilon", "epsilon", "double", /*default=*/"1e-8",
+           "added to sqrt(v)">,
+    Option<"weightDecay", "weight-decay", "double", /*default=*/"0.0",
+           "decay of the tensors not excluded">,
+    Option<"maxGradNorm", "max-grad-norm", "double", /*default=*/"1.0",
+           "gradient clipping norm (0: none)">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::func::FuncDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
     "::mlir::tensor::TensorDialect"
   ];
 }
