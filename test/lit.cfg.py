@@ -33,6 +33,7 @@ if os.environ.get("BERTC_VERIFY_ROUNDTRIP") == "1":
 tools = [
     ToolSubst("bert-opt", extra_args=bert_opt_extra, unresolved="fatal"),
     ToolSubst("bert-compile", unresolved="fatal"),
+    ToolSubst("bert-tokenize", unresolved="fatal"),
     "llc",
     "mlir-translate",
 ]
