@@ -80,6 +80,51 @@ def write_safetensors(path, tensors, dtype):
             out.write(blob)
 
 
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    n = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8:8 + n])
+    tensors = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        if info["dtype"] != "F32":
+            raise SystemExit(f"{path}: {name} is {info['dtype']}; only F32 is copied")
+        begin, end = info["data_offsets"]
+        tensors[name] = np.frombuffer(data[8 + n + begin:8 + n + end],
+                                      dtype="<f4").reshape(info["shape"])
+    return tensors
+
+
+def add_embeddings(args):
+    """--embeddings-for: MODEL_DIR's weights plus freshly initialised
+    embedding tables (as BertPreTrainedModel._init_weights)."""
+    with open(os.path.join(args.embeddings_for, "config.json")) as f:
+        config = json.load(f)
+    tensors = read_safetensors(os.path.join(args.embeddings_for, "model.safetensors"))
+    rng = np.random.default_rng(args.seed)
+    h = config["hidden_size"]
+    prefix = "bert." if any(k.startswith("bert.") for k in tensors) else ""
+    std = config.get("initializer_range", 0.02)
+    shapes = {"word_embeddings": config["vocab_size"],
+              "position_embeddings": config["max_position_embeddings"],
+              "token_type_embeddings": config.get("type_vocab_size", 2)}
+    for table, rows in shapes.items():
+        name = f"{prefix}embeddings.{table}.weight"
+        if name not in tensors:
+            values = rng.normal(0, std, (rows, h))
+            if table == "word_embeddings":
+                values[config.get("pad_token_id", 0)] = 0
+            tensors[name] = values
+    tensors.setdefault(f"{prefix}embeddings.LayerNorm.weight", np.ones(h))
+    tensors.setdefault(f"{prefix}embeddings.LayerNorm.bias", np.zeros(h))
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "config.json"), "w") as out:
+        json.dump(config, out, indent=1)
+    write_safetensors(os.path.join(args.out, "model.safetensors"), tensors, "F32")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("out")
@@ -98,10 +143,18 @@ def main():
     parser.add_argument("--no-prefix", action="store_true")
     parser.add_argument("--no-heads", action="store_true", help="BertModel without pooler/classifier")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--embeddings-for", metavar="MODEL_DIR",
+                        help="copy MODEL_DIR (config and weights) and add the embedding "
+                             "tables it lacks, initialised as BERT initialises them "
+                             "(normal, std 0.02, padding row 0; LayerNorm 1 and 0): the "
+                             "real BERT-tiny SST-2 encoder has none, training learns them")
     parser.add_argument("--q8-thresholds", metavar="T.json",
                         help="also store Q8BERT's <module>.input_thresh buffers from a "
                              "JSON object {module: T} (as nlp-architect saves them)")
     args = parser.parse_args()
+    if args.embeddings_for:
+        add_embeddings(args)
+        return
     args.intermediate = args.intermediate or 4 * args.hidden
     rng = np.random.default_rng(args.seed)
     os.makedirs(args.out, exist_ok=True)
