@@ -41,16 +41,25 @@ static int train_usage(void) {
           "             [--dev-mask M.npy] [--dev-types T.npy]] --out DIR [--epochs 3]\n"
           "             [--batch 16] [--lr 5e-5] [--warmup 0.1] [--seed 42]\n"
           "             [--eval-every STEPS] [--max-steps N] [--overwrite]\n"
+          "             [--q8-start-step N (a --quant=q8 build: quantize from step N)]\n"
           "       train --input IDS.npy --labels LABELS.npy [--token-types T.npy]\n"
           "             [--mask M.npy] --dump-grads G.safetensors\n");
   return 1;
 }
 
+/* Q8BERT QAT: the EMA threshold of each quantized linear's input (-1 until
+ * its first quantized step), kept across steps, and the step from which
+ * the forward quantizes (the recipe's start_step). */
+static float q8_thresholds[BERTC_Q8_SLOTS > 0 ? BERTC_Q8_SLOTS : 1];
+static int64_t q8_start_step = 0;
+
 /* A safetensors file of every tensor of the flat vector `values`, named
  * by the header's table, preceded by a scalar "loss" when `loss` is not
- * NULL; written to a temporary file and renamed. */
+ * NULL and followed by the Q8BERT thresholds that are set, as
+ * `<module>.input_thresh` [1] (nlp-architect's buffers, which bert-compile
+ * --quant=q8 reads); written to a temporary file and renamed. */
 static int write_tensors(const char *path, const float *loss, const float *values) {
-  size_t capacity = 256 + (size_t)BERTC_TENSOR_COUNT * 256, length = 0;
+  size_t capacity = 256 + (size_t)(BERTC_TENSOR_COUNT + BERTC_Q8_SLOTS) * 256, length = 0;
   char *header = (char *)malloc(capacity);
   if (!header) return fail("out of memory writing %s", path);
   long long base = loss ? 4 : 0;
@@ -75,6 +84,15 @@ static int write_tensors(const char *path, const float *loss, const float *value
                                base + 4 * (long long)info->offset,
                                base + 4 * (long long)(info->offset + count));
   }
+  long long end = base + 4 * (long long)BERTC_PARAMETER_COUNT;
+  for (int q = 0; q < BERTC_Q8_SLOTS; ++q) {
+    if (!(q8_thresholds[q] > 0)) continue;
+    length += (size_t)snprintf(header + length, capacity - length,
+                               ",\"%s.input_thresh\":{\"dtype\":\"F32\",\"shape\":[1],"
+                               "\"data_offsets\":[%lld,%lld]}",
+                               bertc_q8_slots[q], end, end + 4);
+    end += 4;
+  }
   length += (size_t)snprintf(header + length, capacity - length, "}");
   /* Pad the header with spaces to a multiple of 8 bytes, as the format
    * recommends for aligned reads. */
@@ -92,6 +110,8 @@ static int write_tensors(const char *path, const float *loss, const float *value
            (!loss || fwrite(loss, sizeof *loss, 1, file) == 1) &&
            fwrite(values, sizeof(float), BERTC_PARAMETER_COUNT, file) ==
                (size_t)BERTC_PARAMETER_COUNT;
+  for (int q = 0; q < BERTC_Q8_SLOTS; ++q)
+    if (q8_thresholds[q] > 0) ok = ok && fwrite(&q8_thresholds[q], 4, 1, file) == 1;
   ok = (fclose(file) == 0) && ok;
   free(header);
   if (!ok || rename(temporary, path) != 0) {
@@ -218,8 +238,11 @@ static struct bertc_memref1 flat_view(float *p) {
   return m;
 }
 
-/* Loss and gradients of one batch at `parameters`. */
-static float train_step(const struct batch *b, float *parameters, float *gradients) {
+/* Loss and gradients of one batch at `parameters`; `step` counts the
+ * training forwards so far (Q8BERT quantizes from q8_start_step on and
+ * updates its thresholds then). */
+static float train_step(const struct batch *b, float *parameters, float *gradients,
+                        int64_t step) {
   struct bertc_imemref2 ids = {b->ids, b->ids, 0, {b->rows, b->seq}, {b->seq, 1}};
   struct bertc_imemref2 types = {b->types, b->types, 0, {b->rows, b->seq}, {b->seq, 1}};
   struct bertc_memref2 mask = {b->mask, b->mask, 0, {b->rows, b->seq}, {b->seq, 1}};
@@ -227,7 +250,19 @@ static float train_step(const struct batch *b, float *parameters, float *gradien
   struct bertc_memref1 p = flat_view(parameters), g = flat_view(gradients);
   float loss = 0.0f;
   struct bertc_memref0 loss_ref = {&loss, &loss, 0};
+#if BERTC_Q8
+  float updated[BERTC_Q8_SLOTS];
+  float quantize = step >= q8_start_step ? 1.0f : 0.0f;
+  struct bertc_memref1 thresholds = {q8_thresholds, q8_thresholds, 0, {BERTC_Q8_SLOTS}, {1}};
+  struct bertc_memref1 next = {updated, updated, 0, {BERTC_Q8_SLOTS}, {1}};
+  struct bertc_memref0 flag = {&quantize, &quantize, 0};
+  _mlir_ciface_bert_train_step(&ids, &types, &mask, &labels, &p, &thresholds, &flag, &loss_ref,
+                               &next, &g);
+  memcpy(q8_thresholds, updated, sizeof updated);
+#else
+  (void)step;
   _mlir_ciface_bert_train_step(&ids, &types, &mask, &labels, &p, &loss_ref, &g);
+#endif
   return loss;
 }
 
@@ -253,7 +288,7 @@ static int dump_gradients(const char *ids_path, const char *labels_path, const c
     memcpy(b.types, d.types, (size_t)(d.rows * d.seq) * sizeof(int32_t));
     memcpy(b.mask, d.mask, (size_t)(d.rows * d.seq) * sizeof(float));
     memcpy(b.labels, d.labels, (size_t)d.rows * sizeof(int32_t));
-    float loss = train_step(&b, parameters, gradients);
+    float loss = train_step(&b, parameters, gradients, 0);
     printf("loss %.9g\n", loss);
     status = write_tensors(dump_path, &loss, gradients);
   }
@@ -280,7 +315,12 @@ static double accuracy(const struct dataset *d, float *parameters, int64_t batch
     struct bertc_memref2 mask = {b->mask, b->mask, 0, {count, b->seq}, {b->seq, 1}};
     struct bertc_memref1 p = flat_view(parameters);
     struct bertc_memref2 out = {logits, logits, 0, {count, BERTC_NUM_LABELS}, {BERTC_NUM_LABELS, 1}};
+#if BERTC_Q8
+    struct bertc_memref1 thresholds = {q8_thresholds, q8_thresholds, 0, {BERTC_Q8_SLOTS}, {1}};
+    _mlir_ciface_bert_logits(&ids, &types, &mask, &p, &thresholds, &out);
+#else
     _mlir_ciface_bert_logits(&ids, &types, &mask, &p, &out);
+#endif
     for (int64_t r = 0; r < count; ++r) {
       int best = 0;
       for (int c = 1; c < BERTC_NUM_LABELS; ++c)
@@ -410,7 +450,7 @@ static int fine_tune(const struct dataset *train, const struct dataset *dev, con
     for (int64_t start = 0; start < train->rows && step < total && !status; start += s->batch) {
       int64_t count = train->rows - start < s->batch ? train->rows - start : s->batch;
       gather(train, order + start, count, &b);
-      float loss = train_step(&b, t.parameters, t.gradients);
+      float loss = train_step(&b, t.parameters, t.gradients, step);
       ++step;
       double lr = scheduled_lr(s, step - 1, total);
       double correction = BERTC_OPTIMIZER_IS_ADAMW
@@ -463,7 +503,9 @@ int main(int argc, char **argv) {
   const char *dev_ids = NULL, *dev_labels = NULL, *dev_types = NULL, *dev_mask = NULL;
   const char *out = NULL, *epochs = "3", *batch = "16", *lr = "5e-5", *warmup = "0.1";
   const char *seed = "42", *eval_every = "0", *max_steps = "0";
+  const char *start_step = "0";
   int overwrite = 0;
+  for (int q = 0; q < BERTC_Q8_SLOTS; ++q) q8_thresholds[q] = -1.0f;
   for (int i = 1; i < argc; ++i) {
     if (!strcmp(argv[i], "--overwrite")) { overwrite = 1; continue; }
     const char **slot = !strcmp(argv[i], "--input")          ? &ids
@@ -487,10 +529,12 @@ int main(int argc, char **argv) {
                         : !strcmp(argv[i], "--seed")         ? &seed
                         : !strcmp(argv[i], "--eval-every")   ? &eval_every
                         : !strcmp(argv[i], "--max-steps")    ? &max_steps
+                        : !strcmp(argv[i], "--q8-start-step") ? &start_step
                                                              : NULL;
     if (!slot || i + 1 >= argc) return train_usage();
     *slot = argv[++i];
   }
+  q8_start_step = atoll(start_step);
   if (dump) {
     if (!ids || !labels) return train_usage();
     return dump_gradients(ids, labels, types, mask, dump);

@@ -299,6 +299,7 @@ Expected<std::string> bertc::driver::generateTrainHeader(ModuleOp module,
   bool isAdamW = optimizer.getAs<StringAttr>("kind").getValue() == "adamw";
   double beta1 = optimizer.getAs<FloatAttr>("beta1").getValueAsDouble();
   double beta2 = optimizer.getAs<FloatAttr>("beta2").getValueAsDouble();
+  auto q8Slots = module->getAttrOfType<ArrayAttr>("bertc.q8_slots");
   std::string text;
   llvm::raw_string_ostream os(text);
   int64_t total = 0;
@@ -333,6 +334,16 @@ Expected<std::string> bertc::driver::generateTrainHeader(ModuleOp module,
   }
   os << "};\n"
      << "#define BERTC_TENSOR_COUNT " << tensors.size() << "\n"
+     << "#define BERTC_Q8 " << (q8Slots ? 1 : 0) << "\n"
+     << "/* Q8BERT QAT: the module of each activation threshold. */\n"
+     << "#define BERTC_Q8_SLOTS " << (q8Slots ? q8Slots.size() : 0) << "\n"
+     << "static const char *const bertc_q8_slots[] = {";
+  if (q8Slots)
+    for (Attribute slot : q8Slots)
+      os << "\"" << cast<StringAttr>(slot).getValue() << "\", ";
+  else
+    os << "0";
+  os << "};\n"
      << "#define BERTC_PARAMETER_COUNT " << total << "\n\n"
      << "/* MLIR memref descriptors (internal). */\n"
      << "struct bertc_memref0 { float *allocated, *aligned; int64_t offset; };\n"
@@ -349,8 +360,17 @@ Expected<std::string> bertc::driver::generateTrainHeader(ModuleOp module,
      << "void _mlir_ciface_bert_train_step(struct bertc_imemref2 *ids, struct "
         "bertc_imemref2 *token_types,\n"
      << "    struct bertc_memref2 *mask, struct bertc_imemref1 *labels, struct "
-        "bertc_memref1 *parameters,\n"
-     << "    struct bertc_memref0 *loss, struct bertc_memref1 *gradients);\n"
+        "bertc_memref1 *parameters,\n";
+  if (q8Slots)
+    os << "    /* Q8BERT QAT: the EMA thresholds in, quantize (1) or not (0, "
+          "before start_step),\n     * the updated thresholds out. */\n"
+       << "    struct bertc_memref1 *thresholds, struct bertc_memref0 "
+          "*quantize,\n"
+       << "    struct bertc_memref0 *loss, struct bertc_memref1 "
+          "*new_thresholds, struct bertc_memref1 *gradients);\n";
+  else
+    os << "    struct bertc_memref0 *loss, struct bertc_memref1 *gradients);\n";
+  os
      << "/* The checkpoint's values of the flat parameter vector. */\n"
      << "void _mlir_ciface_bert_initial_parameters(struct bertc_memref1 "
         "*parameters);\n"
@@ -358,7 +378,8 @@ Expected<std::string> bertc::driver::generateTrainHeader(ModuleOp module,
      << "void _mlir_ciface_bert_logits(struct bertc_imemref2 *ids, struct "
         "bertc_imemref2 *token_types,\n"
      << "    struct bertc_memref2 *mask, struct bertc_memref1 *parameters, "
-        "struct bertc_memref2 *logits);\n"
+     << (q8Slots ? "struct bertc_memref1 *thresholds, " : "")
+     << "struct bertc_memref2 *logits);\n"
      << "/* One optimizer step: hyper = {scheduled learning rate, AdamW bias "
         "correction}. */\n"
      << "void _mlir_ciface_bert_optimizer_step(struct bertc_memref1 "

@@ -196,7 +196,9 @@ lowerToLlvm(ModuleOp module, llvm::LLVMContext &llvmContext,
     pipelineOptions.vectorWidth = 16;
     pipelineOptions.gemmRows = 8;
   }
-  if (options.quant == Quant::Q8 && !recordRanges) {
+  // A training build has its fake quantizers already (makeTrainingStep).
+  if (options.quant == Quant::Q8 && !recordRanges &&
+      options.mode == Mode::Inference) {
     pipelineOptions.quantization =
         "bert-quantize-q8{float-layers=" +
         llvm::join(options.floatLayers, ",") +
@@ -434,10 +436,16 @@ static std::string readConfigText(StringRef input) {
 /// --mode=train: the entry becomes bert_train_step (loss and gradients of
 /// the flat parameter vector), before any other step sees the module.
 static Error makeTrainingStep(ModuleOp module, const Options &options) {
-  if (options.quant != Quant::None)
-    return driverError("--mode=train supports float training only so far "
-                       "(Q8BERT QAT and BiBERT distillation are not "
+  if (options.quant == Quant::Binary)
+    return driverError("--mode=train supports float and --quant=q8 (QAT) "
+                       "training so far (BiBERT distillation is not "
                        "implemented yet)");
+  if (options.quant == Quant::Q8 &&
+      (options.q8Dynamic || !options.requantize.empty() || options.q8Dump ||
+       !options.calibratePath.empty() || !options.thresholdsPath.empty()))
+    return driverError("--mode=train --quant=q8 learns its thresholds (EMA); "
+                       "it takes no --q8-mode=dynamic, --q8-requantize, "
+                       "--q8-dump, --calibrate or --thresholds");
   if (options.entry != import::EntryPoint::Model)
     return driverError("--mode=train needs --entry=model (token ids in)");
   // BertAdam's epsilon is 1e-6 (BiBERT's recipe), AdamW's 1e-8.
@@ -447,8 +455,13 @@ static Error makeTrainingStep(ModuleOp module, const Options &options) {
       options.optimizer, options.optimizer == "adamw" ? "1e-8" : "1e-6",
       options.weightDecay, options.maxGradNorm);
   PassManager pm(module.getContext());
-  if (failed(parsePassPipeline("inline,bert-make-trainable,func.func(bert-"
-                               "differentiate)," +
+  std::string quantize =
+      options.quant == Quant::Q8
+          ? "bert-fake-quantize-q8{float-layers=" +
+                llvm::join(options.floatLayers, ",") + "},"
+          : "";
+  if (failed(parsePassPipeline("inline,bert-make-trainable," + quantize +
+                                   "func.func(bert-differentiate)," +
                                    optimizer + ",canonicalize,cse",
                                pm)) ||
       failed(pm.run(module)))
@@ -476,7 +489,8 @@ Error bertc::driver::compile(const Options &options) {
   if (options.mode == Mode::Train)
     if (Error error = makeTrainingStep(**module, options))
       return error;
-  if (options.quant == Quant::Q8 && !options.q8Dynamic) {
+  if (options.quant == Quant::Q8 && !options.q8Dynamic &&
+      options.mode == Mode::Inference) {
     // The checkpoint's buffers, then a calibration, then the file: each
     // later source overrides the earlier ones.
     bool fromCheckpoint = llvm::sys::fs::is_directory(options.input);

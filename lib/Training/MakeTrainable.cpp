@@ -190,3 +190,24 @@ void MakeTrainablePass::runOnOperation() {
   module->setAttr("bertc.outputs", builder.getStrArrayAttr({"loss"}));
   module->setAttr(kParametersAttr, describeParameters(builder, *parameters));
 }
+
+std::string bertc::parameterNameOf(Value value) {
+  if (auto expand = value.getDefiningOp<tensor::ExpandShapeOp>())
+    value = expand.getSrc();
+  auto slice = value.getDefiningOp<tensor::ExtractSliceOp>();
+  if (!slice || slice.getStaticOffsets().size() != 1 ||
+      ShapedType::isDynamic(slice.getStaticOffsets()[0]))
+    return "";
+  auto module = slice->getParentOfType<ModuleOp>();
+  auto entries = module ? module->getAttrOfType<ArrayAttr>(kParametersAttr)
+                        : ArrayAttr();
+  if (!entries)
+    return "";
+  for (Attribute entry : entries) {
+    auto dict = dyn_cast<DictionaryAttr>(entry);
+    auto offset = dict ? dict.getAs<IntegerAttr>("offset") : IntegerAttr();
+    if (offset && offset.getInt() == slice.getStaticOffsets()[0])
+      return dict.getAs<StringAttr>("name").str();
+  }
+  return "";
+}

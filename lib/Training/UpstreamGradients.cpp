@@ -77,6 +77,36 @@ struct TanhRule : Rule<TanhRule, math::TanhOp> {
   }
 };
 
+/// select(c, a, b) on a scalar condition: g to the chosen operand, zeros to
+/// the other (the condition gets none).
+struct SelectRule : Rule<SelectRule, arith::SelectOp> {
+  LogicalResult buildGradients(Operation *op, OpBuilder &builder,
+                               ValueRange resultGradients,
+                               SmallVectorImpl<Value> &operandGradients) const {
+    auto select = cast<arith::SelectOp>(op);
+    if (!select.getCondition().getType().isInteger(1) ||
+        !isa<RankedTensorType>(select.getType()))
+      return op->emitOpError() << "has a gradient rule for tensors chosen by "
+                                  "a scalar condition only";
+    Location loc = op->getLoc();
+    Value g = resultGradients[0];
+    Value zeros = tensor::EmptyOp::create(builder, loc,
+                                          tensor::getMixedSizes(builder, loc, g),
+                                          builder.getF32Type());
+    zeros = linalg::FillOp::create(builder, loc,
+                                   ValueRange{buildF32(builder, loc, 0)},
+                                   ValueRange{zeros})
+                .getResult(0);
+    if (zeros.getType() != g.getType())
+      zeros = tensor::CastOp::create(builder, loc, g.getType(), zeros);
+    Value condition = select.getCondition();
+    operandGradients.assign(
+        {Value(), arith::SelectOp::create(builder, loc, condition, g, zeros).getResult(),
+         arith::SelectOp::create(builder, loc, condition, zeros, g).getResult()});
+    return success();
+  }
+};
+
 /// A slice: g placed into zeros of the source's shape; offsets and sizes
 /// get none.
 struct ExtractSliceRule : Rule<ExtractSliceRule, tensor::ExtractSliceOp> {
@@ -169,6 +199,7 @@ void bertc::registerUpstreamGradients(DialectRegistry &registry) {
     arith::AddFOp::attachInterface<AddFRule>(*context);
     arith::SubFOp::attachInterface<SubFRule>(*context);
     arith::MulFOp::attachInterface<MulFRule>(*context);
+    arith::SelectOp::attachInterface<SelectRule>(*context);
   });
   registry.addExtension(+[](MLIRContext *context, math::MathDialect *) {
     math::TanhOp::attachInterface<TanhRule>(*context);

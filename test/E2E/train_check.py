@@ -23,6 +23,14 @@ recipe). The first Adam step moves each weight by about lr * sign(g), so
 the check is max |update_ours - update_ref| / lr <= 0.02 (a gradient that
 is 0 in exact arithmetic, and ~1e-9 in float32, moves by a fraction of lr).
 
+--quant q8 checks a Q8BERT QAT build (bert-compile --mode=train
+--quant=q8) against the same reference with SEMANTICS.md 1.4 and 1.6's
+training forward in float32 (the official code's precision): every
+linear's input fake-quantized at 127 / T with T = max|x| of this batch
+(the first step's EMA), its weight at 127 / max|W|, the word and position
+tables at 127 / max|E|, all with the identity straight-through gradient
+(1.8); the thresholds the step returns are compared too (1e-6 relative).
+
 --finite-differences N also checks N randomly chosen gradient entries of
 the reference against central differences of its float64 loss, so that the
 reference itself is checked (the float path's finite-difference check).
@@ -40,6 +48,46 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from reference import Reference, load_safetensors, make_inputs  # noqa: E402
+
+
+class FakeQuantSTE(torch.autograd.Function):
+    """nlp-architect's FakeLinearQuantizationWithSTE: clamp(rne(x s), +-127) / s
+    forward, the incoming gradient unchanged backward."""
+
+    @staticmethod
+    def forward(ctx, x, scale):
+        return torch.clamp(torch.round(x * scale), -127, 127) / scale
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, None
+
+
+class QatReference(Reference):
+    """Q8BERT's training forward on the first step (T = max|x|)."""
+
+    def __init__(self, model_dir):
+        super().__init__(model_dir)
+        self.w = {name: t.float() for name, t in self.w.items()}
+        self.thresholds = {}
+
+    def get(self, name):
+        tensor = super().get(name)
+        if name in ("embeddings.word_embeddings.weight",
+                    "embeddings.position_embeddings.weight"):
+            return FakeQuantSTE.apply(tensor, self.scale(tensor.detach().abs().max()))
+        return tensor
+
+    def forward(self, x, mask, types=None, entry="model"):
+        return super().forward(x, mask.float(), types, entry)
+
+    def dense_value(self, x, name):
+        weight = self.get(name + ".weight")
+        threshold = x.detach().abs().max()
+        self.thresholds[self.module(name)] = threshold.item()
+        xq = FakeQuantSTE.apply(x, self.scale(threshold))
+        wq = FakeQuantSTE.apply(weight, self.scale(weight.detach().abs().max()))
+        return F.linear(xq, wq, self.get(name + ".bias"))
 
 
 def reference_step(ref, inputs, labels):
@@ -129,6 +177,7 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--pad", action="store_true")
     parser.add_argument("--finite-differences", type=int, default=0)
+    parser.add_argument("--quant", default="none", choices=["none", "q8"])
     parser.add_argument("--optimizer", choices=["adamw", "bert-adam"])
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--weight-decay", type=float, default=0.0,
@@ -137,7 +186,7 @@ def main():
     args = parser.parse_args()
     args.entry = "model"
 
-    ref = Reference(args.model)
+    ref = QatReference(args.model) if args.quant == "q8" else Reference(args.model)
     with tempfile.TemporaryDirectory() as tmp:
         paths, inputs = make_inputs(ref, args, tmp)
         rng = np.random.default_rng(args.seed + 1)
@@ -165,6 +214,16 @@ def main():
     loss, grads = reference_step(ref, inputs, labels)
     failures = []
     ours_loss = ours.pop("loss").item()
+    if args.quant == "q8":
+        worst_t = 0.0
+        for module, threshold in ref.thresholds.items():
+            dumped = ours.pop(module + ".input_thresh", None)
+            if dumped is None:
+                sys.exit(f"FAIL: no threshold for {module} in the dump")
+            worst_t = max(worst_t, abs(dumped.item() - threshold) / threshold)
+        print(f"thresholds: {len(ref.thresholds)}, worst relative error {worst_t:.2e}")
+        if worst_t > 1e-6:
+            failures.append("thresholds")
     loss_error = abs(ours_loss - loss) / abs(loss)
     print(f"loss: ours {ours_loss:.9g} reference {loss:.9g} relative error {loss_error:.2e}")
     if loss_error > 1e-5:

@@ -3,6 +3,7 @@
 #ifndef BERTC_TRAINING_PASSES_H
 #define BERTC_TRAINING_PASSES_H
 
+#include "dialects/BQ/IR/BQ.h"
 #include "dialects/Bert/IR/Bert.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -30,8 +31,13 @@ inline constexpr const char *kTrainableAttr = "bertc.trainable";
 /// The module attribute listing the flat parameter vector's tensors.
 inline constexpr const char *kParametersAttr = "bertc.parameters";
 
+/// The Hugging Face name of the parameter `value` reads: a slice of the
+/// flat trainable argument (reshaped or not) whose offset bertc.parameters
+/// lists; "" for anything else.
+std::string parameterNameOf(mlir::Value value);
+
 /// Attaches DifferentiableOpInterface to the upstream ops BERT graphs use
-/// (arith.addf/subf/mulf, math.tanh, tensor slices, reshapes and casts).
+/// (arith.addf/subf/mulf/select, math.tanh, tensor slices, reshapes and casts).
 void registerUpstreamGradients(mlir::DialectRegistry &registry);
 
 } // namespace bertc

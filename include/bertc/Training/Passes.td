@@ -99,4 +99,37 @@ def BuildOptimizerPass : Pass<"bert-build-optimizer", "::mlir::ModuleOp"> {
   ];
 }
 
+def FakeQuantizeQ8Pass : Pass<"bert-fake-quantize-q8", "::mlir::ModuleOp"> {
+  let summary = "Q8BERT quantization-aware training: fake quantization with EMA thresholds";
+  let description = [{
+    Runs after `bert-make-trainable`. In `bert_train_step`, every linear's
+    input and weight and the word and position tables go through
+    `bq.fake_quant` (SEMANTICS.md 1.4 and 1.6): weights at 127 / max|W| of
+    the current latent weights, inputs at 127 / T with T the input's EMA
+    threshold updated by this batch before use (1.3):
+    `T = d T_prev + (1 - d) max|x|`, or `max|x|` when `T_prev` < 0 (the
+    first quantized step). Two arguments are appended: the previous
+    thresholds (`tensor<Nxf32>`, one per linear, in the order of
+    `bertc.q8_slots`) and `quantize` (`tensor<f32>`, 1 or 0): while it is 0
+    (before the recipe's start_step) the step is the float model and the
+    thresholds pass through. The new thresholds become the second result.
+    `bert_logits` (evaluation) gets the thresholds argument and quantizes
+    with them frozen, as the code's eval path (an input whose threshold is
+    not set yet uses max|x| of the batch). The gradient is the identity
+    through every quantizer (1.8).
+  }];
+  let options = [
+    Option<"emaDecay", "ema-decay", "double", /*default=*/"0.9999",
+           "d of the threshold EMA">,
+    ListOption<"floatLayers", "float-layers", "std::string",
+               "linears kept in f32 (Hugging Face module names)">
+  ];
+  let dependentDialects = [
+    "::bertc::bq::BQDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
 #endif // BERTC_TRAINING_PASSES_TD

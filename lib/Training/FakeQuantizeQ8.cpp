@@ -1,0 +1,209 @@
+//===- FakeQuantizeQ8.cpp - Q8BERT quantization-aware training ------------===//
+//
+// The training forward of SEMANTICS.md 1.3-1.6 on the trainable module: fake
+// quantization of every linear's input (EMA threshold, this batch included)
+// and weight (max |W|), and of the word and position tables. The thresholds
+// are state the runtime keeps between steps: an argument in, a result out.
+//
+//===----------------------------------------------------------------------===//
+
+#include "bertc/Training/Passes.h"
+
+#include "bertc/Quantization/Q8.h"
+#include "bertc/Utils/LinalgBuilders.h"
+
+namespace bertc {
+#define GEN_PASS_DEF_FAKEQUANTIZEQ8PASS
+#include "bertc/Training/Passes.h.inc"
+} // namespace bertc
+
+using namespace mlir;
+using namespace bertc;
+
+namespace {
+
+struct FakeQuantizeQ8Pass
+    : bertc::impl::FakeQuantizeQ8PassBase<FakeQuantizeQ8Pass> {
+  using FakeQuantizeQ8PassBase::FakeQuantizeQ8PassBase;
+  void runOnOperation() override;
+
+private:
+  /// The quantized linears of `function`, in order, with their modules.
+  SmallVector<std::pair<bert::LinearOp, std::string>>
+  quantizedLinears(func::FuncOp function);
+  LogicalResult rewriteTrainStep(func::FuncOp step, ArrayRef<std::string> slots);
+  LogicalResult rewriteLogits(func::FuncOp logits, ArrayRef<std::string> slots);
+};
+
+/// What one function's quantizers read: the thresholds argument, and the
+/// `quantize` flag as an i1 (training only).
+struct QuantizerInputs {
+  Value thresholds, enabled;
+};
+
+} // namespace
+
+/// fq(x) at 127 / T.
+static Value fakeQuantize(OpBuilder &builder, Location loc, Value x,
+                          Value threshold) {
+  Value scale = arith::DivFOp::create(builder, loc, buildF32(builder, loc, 127),
+                                      threshold);
+  return bq::FakeQuantOp::create(builder, loc, x, scale, uint64_t(8));
+}
+
+/// `quantized` while training quantizes, else `x` (before start_step).
+static Value gate(OpBuilder &builder, Location loc, Value enabled,
+                  Value quantized, Value x) {
+  if (!enabled)
+    return quantized;
+  return arith::SelectOp::create(builder, loc, enabled, quantized, x);
+}
+
+/// Weights and tables at 127 / max|W| of their current values.
+static Value fakeQuantizeWeight(OpBuilder &builder, Location loc, Value w,
+                                Value enabled) {
+  Value quantized = fakeQuantize(builder, loc, w, buildMaxMagnitude(builder, loc, w));
+  return gate(builder, loc, enabled, quantized, w);
+}
+
+SmallVector<std::pair<bert::LinearOp, std::string>>
+FakeQuantizeQ8Pass::quantizedLinears(func::FuncOp function) {
+  SmallVector<std::pair<bert::LinearOp, std::string>> linears;
+  function.walk([&](bert::LinearOp linear) {
+    std::string name = parameterNameOf(linear.getWeight());
+    if (name.empty())
+      return;
+    std::string module = quantization::moduleOfTensor(name);
+    if (llvm::is_contained(floatLayers, module) ||
+        llvm::is_contained(floatLayers, StringRef(module).drop_front(
+                                            StringRef(module).starts_with("bert.") ? 5 : 0)))
+      return;
+    linears.push_back({linear, module});
+  });
+  return linears;
+}
+
+/// Appends an argument and returns it.
+static Value appendArgument(func::FuncOp function, Type type) {
+  unsigned index = function.getNumArguments();
+  (void)function.insertArgument(index, type, {}, function.getLoc());
+  return function.getArgument(index);
+}
+
+/// Fake-quantizes the word and position tables read in `function`.
+static void quantizeTables(func::FuncOp function, Value enabled) {
+  function.walk([&](bert::EmbeddingOp embedding) {
+    std::string name = parameterNameOf(embedding.getTable());
+    if (name.empty() || !quantization::quantizesEmbedding8(name))
+      return;
+    OpBuilder builder(embedding);
+    embedding.getTableMutable().assign(fakeQuantizeWeight(
+        builder, embedding.getLoc(), embedding.getTable(), enabled));
+  });
+}
+
+LogicalResult
+FakeQuantizeQ8Pass::rewriteTrainStep(func::FuncOp step,
+                                     ArrayRef<std::string> slots) {
+  MLIRContext *context = &getContext();
+  OpBuilder builder(context);
+  auto f32 = builder.getF32Type();
+  Value previous = appendArgument(
+      step, RankedTensorType::get({int64_t(slots.size())}, f32));
+  Value flag = appendArgument(step, RankedTensorType::get({}, f32));
+  builder.setInsertionPointToStart(&step.front());
+  Location loc = step.getLoc();
+  Value enabled = arith::CmpFOp::create(
+      builder, loc, arith::CmpFPredicate::ONE,
+      tensor::ExtractOp::create(builder, loc, flag, ValueRange{}),
+      buildF32(builder, loc, 0));
+  float decay = float(emaDecay);
+
+  SmallVector<Value> thresholds;
+  for (auto [index, entry] : llvm::enumerate(quantizedLinears(step))) {
+    bert::LinearOp linear = entry.first;
+    builder.setInsertionPoint(linear);
+    Location at = linear.getLoc();
+    Value x = linear.getInput();
+    Value seen = buildMaxMagnitude(builder, at, x);
+    Value old = tensor::ExtractOp::create(
+        builder, at, previous,
+        ValueRange{arith::ConstantIndexOp::create(builder, at, index)});
+    // T = max|x| on the first quantized step (T_prev < 0), else the EMA.
+    Value first = arith::CmpFOp::create(builder, at, arith::CmpFPredicate::OLT,
+                                        old, buildF32(builder, at, 0));
+    Value average = arith::AddFOp::create(
+        builder, at, arith::MulFOp::create(builder, at, buildF32(builder, at, decay), old),
+        arith::MulFOp::create(builder, at, buildF32(builder, at, 1 - decay), seen));
+    Value updated = arith::SelectOp::create(builder, at, first, seen, average);
+    thresholds.push_back(arith::SelectOp::create(builder, at, enabled, updated, old));
+    linear.getInputMutable().assign(
+        gate(builder, at, enabled, fakeQuantize(builder, at, x, updated), x));
+    linear.getWeightMutable().assign(
+        fakeQuantizeWeight(builder, at, linear.getWeight(), enabled));
+  }
+  quantizeTables(step, enabled);
+
+  auto returnOp = cast<func::ReturnOp>(step.front().getTerminator());
+  builder.setInsertionPoint(returnOp);
+  SmallVector<Value> results(returnOp.getOperands());
+  results.push_back(tensor::FromElementsOp::create(
+      builder, loc, RankedTensorType::get({int64_t(slots.size())}, f32),
+      thresholds));
+  returnOp->setOperands(results);
+  step.setType(FunctionType::get(context, step.getArgumentTypes(),
+                                 ValueRange(results).getTypes()));
+  return success();
+}
+
+LogicalResult FakeQuantizeQ8Pass::rewriteLogits(func::FuncOp logits,
+                                                ArrayRef<std::string> slots) {
+  OpBuilder builder(&getContext());
+  Value thresholds = appendArgument(
+      logits, RankedTensorType::get({int64_t(slots.size())}, builder.getF32Type()));
+  auto linears = quantizedLinears(logits);
+  if (linears.size() != slots.size())
+    return logits.emitError() << "bert_logits and bert_train_step quantize "
+                                 "different linears";
+  for (auto [index, entry] : llvm::enumerate(linears)) {
+    bert::LinearOp linear = entry.first;
+    builder.setInsertionPoint(linear);
+    Location at = linear.getLoc();
+    Value x = linear.getInput();
+    Value frozen = tensor::ExtractOp::create(
+        builder, at, thresholds,
+        ValueRange{arith::ConstantIndexOp::create(builder, at, index)});
+    Value unset = arith::CmpFOp::create(builder, at, arith::CmpFPredicate::OLE,
+                                        frozen, buildF32(builder, at, 0));
+    Value threshold = arith::SelectOp::create(
+        builder, at, unset, buildMaxMagnitude(builder, at, x), frozen);
+    linear.getInputMutable().assign(fakeQuantize(builder, at, x, threshold));
+    linear.getWeightMutable().assign(
+        fakeQuantizeWeight(builder, at, linear.getWeight(), Value()));
+  }
+  quantizeTables(logits, Value());
+  return success();
+}
+
+void FakeQuantizeQ8Pass::runOnOperation() {
+  ModuleOp module = getOperation();
+  auto step = module.lookupSymbol<func::FuncOp>("bert_train_step");
+  auto logits = module.lookupSymbol<func::FuncOp>("bert_logits");
+  if (!step || !logits) {
+    module.emitError() << "bert-fake-quantize-q8 needs bert_train_step and "
+                          "bert_logits (run bert-make-trainable first)";
+    return signalPassFailure();
+  }
+  SmallVector<std::string> slots;
+  for (auto &entry : quantizedLinears(step))
+    slots.push_back(entry.second);
+  if (slots.empty()) {
+    step.emitError() << "no linear to quantize";
+    return signalPassFailure();
+  }
+  if (failed(rewriteLogits(logits, slots)) || failed(rewriteTrainStep(step, slots)))
+    return signalPassFailure();
+  Builder builder(&getContext());
+  module->setAttr("bertc.q8_slots", builder.getStrArrayAttr(
+                                        SmallVector<StringRef>(slots.begin(), slots.end())));
+}
