@@ -14,6 +14,11 @@
    fp32 and dynamic int8, one thread each, in alternating rounds.
 3. Compiling BERT-base: wall time, peak memory and object size of
    bert-compile, fp32 and binary, beside the checkpoint's size.
+4. A training step (forward, backward and AdamW update) of a BERT-tiny
+   shaped model (2 layers, hidden 128, vocab 30522; batch 32, seq 64): the
+   compiled --mode=train executable and --quant=q8 QAT against PyTorch
+   autograd + torch.optim.AdamW on the same model (the float step only;
+   PyTorch has no QAT step of the same graph), one thread each.
 
 Timings are medians; machines here are noisy, so compare ratios. --quick uses
 2 encoder layers instead of 12 (ratios comparable, absolute times not).
@@ -290,6 +295,76 @@ def end_to_end(build, work, layers, runs):
           f"(which is {median['torch'] / median['ort_int8']:.2f}x PyTorch fp32)")
 
 
+def torch_train_step_time(model_dir, batch, seq, steps):
+    """Median time of PyTorch's forward + cross-entropy + backward + AdamW
+    step on reference.py's BERT in float32, one thread."""
+    torch.set_num_threads(1)
+    ref = Reference(model_dir)
+    ref.w = {name: t.float().requires_grad_(True) for name, t in ref.w.items()}
+    optimizer = torch.optim.AdamW(list(ref.w.values()), lr=1e-4)
+    ids = torch.randint(1, ref.config["vocab_size"], (batch, seq))
+    mask, types = torch.ones(batch, seq), torch.zeros_like(ids)
+    labels = torch.randint(0, 2, (batch,))
+    times = []
+    for step in range(steps + 3):
+        start = time.perf_counter()
+        optimizer.zero_grad()
+        logits = ref.forward(ids, mask, types)["logits"]
+        torch.nn.functional.cross_entropy(logits, labels).backward()
+        torch.nn.utils.clip_grad_norm_(list(ref.w.values()), 1.0)
+        optimizer.step()
+        if step >= 3:
+            times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def our_train_step_time(exe, work, data, steps, extra=()):
+    """Per-step time of a training executable: the difference between a run
+    of `steps` + 5 steps and one of 5 steps (start-up and the initial
+    parameter copy cancel), median of 3 pairs."""
+    def run(count):
+        out = os.path.join(work, f"run-{count}-{time.perf_counter_ns()}")
+        start = time.perf_counter()
+        subprocess.run([exe, "--train-ids", data["ids"], "--train-labels", data["labels"],
+            "--epochs", "1000", "--batch", str(data["batch"]), "--max-steps", str(count),
+            "--out", out, *extra], check=True, stdout=subprocess.DEVNULL,
+           stderr=subprocess.DEVNULL)
+        elapsed = time.perf_counter() - start
+        shutil.rmtree(out)
+        return elapsed
+    pairs = [(run(steps + 5) - run(5)) / steps for _ in range(3)]
+    return float(np.median(pairs))
+
+
+def training(build, work, steps):
+    """Section 4: one training step, ours against PyTorch."""
+    batch, seq = 32, 64
+    model = os.path.join(work, "tiny")
+    sh(["/usr/bin/python3", os.path.join(ROOT, "scripts", "make_checkpoint.py"), model,
+        "--hidden", "128", "--heads", "2", "--layers", "2", "--intermediate", "512",
+        "--vocab", "30522", "--max-positions", "512", "--seed", "1"])
+    rng = np.random.default_rng(0)
+    # Enough rows for every step to see a full batch (no end-of-epoch eval).
+    rows = batch * (steps + 5)
+    data = {"ids": os.path.join(work, "train_ids.npy"),
+            "labels": os.path.join(work, "train_labels.npy"), "batch": batch}
+    np.save(data["ids"], rng.integers(1, 30522, (rows, seq)).astype(np.int32))
+    np.save(data["labels"], rng.integers(0, 2, rows).astype(np.int32))
+    compiler = os.path.join(build, "bin", "bert-compile")
+    exes = {}
+    for name, flags in (("fp32", []), ("q8 QAT", ["--quant=q8"])):
+        exes[name] = os.path.join(work, name.replace(" ", "_") + ".train")
+        sh([compiler, model, "--mode=train", "--emit=exe", "-o", exes[name], *flags])
+    torch_time = torch_train_step_time(model, batch, seq, steps)
+    print(f"\n4. training step, BERT-tiny shape (2 layers, hidden 128), batch {batch}, "
+          f"seq {seq}, 1 thread (median)")
+    print(f"   PyTorch {torch.__version__} autograd + AdamW fp32: {torch_time * 1e3:8.1f} ms")
+    for name, exe in exes.items():
+        ours = our_train_step_time(exe, work, data, steps)
+        print(f"   bertc {name:7s} step:                  {ours * 1e3:8.1f} ms  "
+              f"({torch_time / ours:.2f}x PyTorch fp32)")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -300,6 +375,7 @@ def main():
     print(f"machine: {os.cpu_count()} cores; {open('/proc/cpuinfo').read().split('model name')[1].split(chr(10))[0].strip(': ')}")
     gemm(args.build, work)
     end_to_end(args.build, work, 2 if args.quick else 12, 3 if args.quick else 5)
+    training(args.build, work, 10 if args.quick else 30)
 
 
 if __name__ == "__main__":

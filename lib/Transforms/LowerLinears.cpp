@@ -100,6 +100,9 @@ struct Gemm {
   std::optional<bertc::kernels::Epilogue> epilogue;
   SmallVector<Value> epilogueInputs;
   Value epilogueOut;
+  /// A contiguous copy of a weight that is a strided view (a training
+  /// step's slice of its parameter vector), freed after the call.
+  Value weightCopy;
 };
 
 /// The elements of a constant global's [K, N] initial value reordered
@@ -196,8 +199,7 @@ static std::optional<Gemm> matchGemm(linalg::GenericOp op, OpBuilder &builder,
       wType.getElementType() != wElement ||
       outType.getElementType() != element || xType.getRank() < 2 ||
       wType.getRank() != 2 || !wType.hasStaticShape() ||
-      !xType.getLayout().isIdentity() || !wType.getLayout().isIdentity() ||
-      !outType.getLayout().isIdentity())
+      !xType.getLayout().isIdentity() || !outType.getLayout().isIdentity())
     return std::nullopt;
   int64_t k = wType.getDimSize(0), n = wType.getDimSize(1);
   if (n % (kTailColumns * lanes) != 0 || xType.getShape().back() != k ||
@@ -207,6 +209,17 @@ static std::optional<Gemm> matchGemm(linalg::GenericOp op, OpBuilder &builder,
   Gemm gemm{asMatrix(builder, loc, op.getDpsInputs()[0]),
             op.getDpsInputs()[1],
             asMatrix(builder, loc, op.getDpsInits()[0]), k, n, product};
+  // A weight view with an offset or strides (training reads its weights as
+  // slices of one parameter vector) is copied into a contiguous buffer:
+  // O(K N) against the product's O(M K N), and the kernel keeps its
+  // unit-stride rows.
+  if (!wType.getLayout().isIdentity()) {
+    auto contiguous = MemRefType::get(wType.getShape(), wElement);
+    gemm.weightCopy = memref::AllocOp::create(builder, loc, contiguous,
+                                              builder.getI64IntegerAttr(64));
+    memref::CopyOp::create(builder, loc, gemm.w, gemm.weightCopy);
+    gemm.w = gemm.weightCopy;
+  }
   // Packed-bit weights stay [K, N]: K words is 12-48 rows, far fewer than
   // the 768-3072 rows of f32 weights whose aliasing panels avoid.
   bool binary = product == Product::Xnor;
@@ -429,6 +442,8 @@ static bool lowerProduct(ModuleOp module, linalg::GenericOp op, unsigned lanes,
   }
   func::FuncOp kernel = getOrCreateKernel(module, *gemm, lanes, rowsPerBlock);
   func::CallOp::create(builder, op.getLoc(), kernel, callArguments);
+  if (gemm->weightCopy)
+    memref::DeallocOp::create(builder, op.getLoc(), gemm->weightCopy);
   op.erase();
   if (epilogue)
     epilogue->consumer.erase();

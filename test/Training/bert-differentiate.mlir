@@ -154,3 +154,34 @@ func.func @call(%x: tensor<2x3xf32> {bertc.trainable}) -> tensor<f32> {
   %loss = func.call @callee(%x) : (tensor<2x3xf32>) -> tensor<f32>
   return %loss : tensor<f32>
 }
+
+// -----
+
+// Attention: P recomputed (scores, scale and mask, softmax), then
+// dP = G V^T, dS = P (dP - rowsum(dP P)) / sqrt(d), and dQ = dS K,
+// dK = dS^T Q, dV = P^T G, each iterating (b, h, i, j, e) with e innermost;
+// the mask gets no gradient.
+// CHECK-LABEL: func.func @attention
+// CHECK: %[[Q:.*]] = tensor.expand_shape %arg0
+// CHECK: %[[K:.*]] = tensor.expand_shape %arg1
+// CHECK: %[[V:.*]] = tensor.expand_shape %arg2
+// CHECK: %[[G:.*]] = tensor.expand_shape
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%[[Q]], %[[K]] :
+// CHECK: ins(%{{.*}}, %arg3 : tensor<2x2x3x3xf32>, tensor<2x3xf32>)
+// CHECK: math.exp
+// CHECK: %[[P:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<2x2x3x3xf32>, tensor<2x2x3xf32>)
+// CHECK: %[[DP:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%[[G]], %[[V]] :
+// CHECK: linalg.generic {{.*}} ins(%[[DP]], %[[P]] : tensor<2x2x3x3xf32>, tensor<2x2x3x3xf32>)
+// CHECK: %[[DS:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %[[P]] : tensor<2x2x3x3xf32>, tensor<2x2x3x3xf32>)
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction", "parallel"]} ins(%[[DS]], %[[K]] :
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction", "parallel", "parallel"]} ins(%[[DS]], %[[Q]] :
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction", "parallel", "parallel"]} ins(%[[P]], %[[G]] :
+// CHECK: return {{.*}} : tensor<f32>, tensor<2x3x8xf32>, tensor<2x3x8xf32>, tensor<2x3x8xf32>
+func.func @attention(%q: tensor<2x3x8xf32> {bertc.trainable}, %k: tensor<2x3x8xf32> {bertc.trainable},
+                     %v: tensor<2x3x8xf32> {bertc.trainable}, %mask: tensor<2x3xf32>,
+                     %labels: tensor<2xi32>) -> tensor<f32> {
+  %c = bert.attention %q, %k, %v mask %mask heads(2) : tensor<2x3x8xf32>, tensor<2x3xf32>
+  %cls = tensor.extract_slice %c[0, 0, 0] [2, 1, 8] [1, 1, 1] : tensor<2x3x8xf32> to tensor<2x8xf32>
+  %loss = bert.cross_entropy %cls, %labels : tensor<2x8xf32>, tensor<2xi32> -> tensor<f32>
+  return %loss : tensor<f32>
+}

@@ -373,19 +373,26 @@ AttentionOp::buildGradients(OpBuilder &builder, ValueRange resultGradients,
                           return mul(b, l, mul(b, l, args[0], args[1]), inverseRoot);
                         });
 
-  // Iteration (b, h, row, e, reduced) for the [B, L, h, d] gradients.
+  // The [B, L, h, d] gradients iterate (b, h, i, j, e) with e innermost:
+  // e runs along rows of Q, K, V, G and the result, so each step is a
+  // vectorizable scalar-times-row update (a reduction innermost would read
+  // them with strides).
+  const IT rowsReduced[] = {IT::parallel, IT::parallel, IT::reduction,
+                            IT::parallel, IT::parallel};
+  const IT columnsReduced[] = {IT::parallel, IT::parallel, IT::parallel,
+                               IT::reduction, IT::parallel};
   Value dq = buildContraction(builder, loc, ds, k, headZeros(),
-                              {map({0, 1, 2, 4}), map({0, 4, 1, 3}),
-                               map({0, 2, 1, 3})},
-                              lastReduced);
+                              {map({0, 1, 2, 3}), map({0, 3, 1, 4}),
+                               map({0, 2, 1, 4})},
+                              columnsReduced);
   Value dk = buildContraction(builder, loc, ds, q, headZeros(),
-                              {map({0, 1, 4, 2}), map({0, 4, 1, 3}),
-                               map({0, 2, 1, 3})},
-                              lastReduced);
+                              {map({0, 1, 2, 3}), map({0, 2, 1, 4}),
+                               map({0, 3, 1, 4})},
+                              rowsReduced);
   Value dv = buildContraction(builder, loc, p, g, headZeros(),
-                              {map({0, 1, 4, 2}), map({0, 4, 1, 3}),
-                               map({0, 2, 1, 3})},
-                              lastReduced);
+                              {map({0, 1, 2, 3}), map({0, 2, 1, 4}),
+                               map({0, 3, 1, 4})},
+                              rowsReduced);
   operandGradients.assign(getNumOperands(), Value());
   operandGradients[0] = castTo(builder, loc, buildMergeHeads(builder, loc, dq), type);
   operandGradients[1] = castTo(builder, loc, buildMergeHeads(builder, loc, dk), type);

@@ -43,6 +43,20 @@ static Value transposeConstantWeight(OpBuilder &builder, Location loc,
                                    cast<TypedAttr>(attr));
 }
 
+/// A statically shaped f32 weight [N, K] transposed to [K, N] by a
+/// linalg.transpose; null for other weights.
+static Value transposeAtRunTime(OpBuilder &builder, Location loc, Value weight) {
+  auto type = cast<RankedTensorType>(weight.getType());
+  if (!type.hasStaticShape() || !type.getElementType().isF32())
+    return {};
+  Value empty = tensor::EmptyOp::create(
+      builder, loc, ArrayRef<int64_t>{type.getDimSize(1), type.getDimSize(0)},
+      type.getElementType());
+  return linalg::TransposeOp::create(builder, loc, weight, empty,
+                                     ArrayRef<int64_t>{1, 0})
+      .getResult()[0];
+}
+
 /// out[r..., n] = bias[n] + sum_k x[r..., k] * w[n, k], iterating over the
 /// leading axes r directly. (Collapsing them to a matrix and expanding back
 /// would be shorter, but MLIR 22's expand-strided-metadata crashes on an
@@ -101,19 +115,30 @@ struct LinearLowering : OpConversionPattern<bert::LinearOp> {
     SmallVector<utils::IteratorType> iterators(rank + 1,
                                                utils::IteratorType::parallel);
     iterators.back() = utils::IteratorType::reduction;
-    // A constant weight is prepacked as [K, N] and the product tagged for
-    // bert-lower-linears, which replaces it by a register-blocked kernel
-    // after bufferization; other weights keep the plain [N, K] loop.
+    // The weight as [K, N], so that the GEMM kernel reads contiguous
+    // columns: a constant is transposed at compile time (prepacking); a
+    // weight computed at run time (training's parameters, gradients'
+    // transposes) is transposed per call, O(N K) against the product's
+    // O(M N K). The product is tagged for bert-lower-linears, which
+    // replaces it by a register-blocked kernel after bufferization.
     Value weight = adaptor.getWeight();
+    Value transposed = transposeConstantWeight(rewriter, loc, weight);
+    // A gradient's W^T (dx = g W): W itself is the [K, N] operand.
+    if (!transposed)
+      if (auto transpose = weight.getDefiningOp<linalg::TransposeOp>())
+        if (transpose.getPermutation() == ArrayRef<int64_t>{1, 0})
+          transposed = transpose.getInput();
+    if (!transposed)
+      transposed = transposeAtRunTime(rewriter, loc, weight);
     AffineMap weightMap = AffineMap::get(rank + 1, 0, {n, k}, context);
-    if (Value transposed = transposeConstantWeight(rewriter, loc, weight)) {
+    if (transposed) {
       weight = transposed;
       weightMap = AffineMap::get(rank + 1, 0, {k, n}, context);
     }
     Value product =
         buildContraction(rewriter, loc, x, weight, acc,
                          {withTail({k}), weightMap, withTail({n})}, iterators);
-    if (weight != adaptor.getWeight())
+    if (transposed)
       product.getDefiningOp()->setAttr(bert_to_linalg::kLinearTag, rewriter.getUnitAttr());
     rewriter.replaceOp(op, product);
     return success();

@@ -1,18 +1,21 @@
 // bert.linear and bert.embedding to linalg on tensors.
 // RUN: bert-opt %s -convert-bert-to-linalg -split-input-file | FileCheck %s
 
-// The bias fills the accumulator; the product iterates (rows..., n, k) with
-// the weight read as [n, k] (nn.Linear's [out, in]), with no reshapes.
+// The bias fills the accumulator; a weight computed at run time (an
+// argument here; training's parameters) is transposed per call to [K, N]
+// and the product, iterating (rows..., n, k), is tagged for
+// bert-lower-linears' kernel, with no reshapes.
 // CHECK-DAG: #[[BIAS:.*]] = affine_map<(d0, d1, d2) -> (d2)>
 // CHECK-DAG: #[[ID3:.*]] = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
 // CHECK-DAG: #[[X:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
-// CHECK-DAG: #[[W:.*]] = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
+// CHECK-DAG: #[[W:.*]] = affine_map<(d0, d1, d2, d3) -> (d3, d2)>
 // CHECK-DAG: #[[OUT:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
 // CHECK-LABEL: func.func @linear
 // CHECK-SAME: (%[[XV:.*]]: tensor<?x?x8xf32>, %[[WV:.*]]: tensor<4x8xf32>, %[[BV:.*]]: tensor<4xf32>)
 // CHECK-NOT: collapse_shape
 // CHECK: %[[ACC:.*]] = linalg.generic {indexing_maps = [#[[BIAS]], #[[ID3]]], iterator_types = ["parallel", "parallel", "parallel"]} ins(%[[BV]] : tensor<4xf32>)
-// CHECK: %[[Y:.*]] = linalg.generic {indexing_maps = [#[[X]], #[[W]], #[[OUT]]], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%[[XV]], %[[WV]] : tensor<?x?x8xf32>, tensor<4x8xf32>) outs(%[[ACC]] : tensor<?x?x4xf32>)
+// CHECK: %[[WT:.*]] = linalg.transpose ins(%[[WV]] : tensor<4x8xf32>) outs(%{{.*}} : tensor<8x4xf32>) permutation = [1, 0]
+// CHECK: %[[Y:.*]] = linalg.generic {indexing_maps = [#[[X]], #[[W]], #[[OUT]]], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%[[XV]], %[[WT]] : tensor<?x?x8xf32>, tensor<8x4xf32>) outs(%[[ACC]] : tensor<?x?x4xf32>) attrs =  {bertc.linear}
 // CHECK: arith.mulf
 // CHECK: arith.addf
 // CHECK-NOT: expand_shape
@@ -20,6 +23,20 @@
 func.func @linear(%x: tensor<?x?x8xf32>, %w: tensor<4x8xf32>, %b: tensor<4xf32>) -> tensor<?x?x4xf32> {
   %y = bert.linear %x, %w bias %b : tensor<?x?x8xf32>, tensor<4x8xf32>, tensor<4xf32> -> tensor<?x?x4xf32>
   return %y : tensor<?x?x4xf32>
+}
+
+// -----
+
+// A gradient's dx = g W reads W^T: W itself is the [K, N] operand, not a
+// transpose of the transpose (the input's own transpose is left dead).
+// CHECK-LABEL: func.func @transposed_weight
+// CHECK-SAME: %[[W:[a-z0-9]+]]: tensor<4x8xf32>
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %[[W]] : tensor<?x4xf32>, tensor<4x8xf32>) {{.*}} attrs =  {bertc.linear}
+func.func @transposed_weight(%g: tensor<?x4xf32>, %w: tensor<4x8xf32>) -> tensor<?x8xf32> {
+  %e = tensor.empty() : tensor<8x4xf32>
+  %t = linalg.transpose ins(%w : tensor<4x8xf32>) outs(%e : tensor<8x4xf32>) permutation = [1, 0]
+  %y = bert.linear %g, %t : tensor<?x4xf32>, tensor<8x4xf32> -> tensor<?x8xf32>
+  return %y : tensor<?x8xf32>
 }
 
 // -----
