@@ -47,7 +47,6 @@ private:
   void markUseful(Value loss);
   LogicalResult differentiate(Operation *op);
   void accumulate(Value value, Value gradient);
-  Value zerosLike(Value value);
   Value assembleArgumentGradient(BlockArgument argument);
   bool isStaticSliceOfTrainable(Operation *op) const;
 
@@ -85,21 +84,6 @@ void ReverseSweep::markUseful(Value loss) {
   }
 }
 
-Value ReverseSweep::zerosLike(Value value) {
-  Location loc = value.getLoc();
-  auto type = cast<RankedTensorType>(value.getType());
-  Value empty = tensor::EmptyOp::create(
-      builder, loc, tensor::getMixedSizes(builder, loc, value),
-      type.getElementType());
-  Value filled = linalg::FillOp::create(builder, loc,
-                                        ValueRange{buildF32(builder, loc, 0)},
-                                        ValueRange{empty})
-                     .getResult(0);
-  if (filled.getType() != type)
-    filled = tensor::CastOp::create(builder, loc, type, filled);
-  return filled;
-}
-
 void ReverseSweep::accumulate(Value value, Value gradient) {
   if (gradient.getType() != value.getType())
     gradient = tensor::CastOp::create(builder, value.getLoc(), value.getType(),
@@ -129,7 +113,7 @@ LogicalResult ReverseSweep::differentiate(Operation *op) {
     return success();
   for (auto [result, gradient] : llvm::zip(op->getResults(), resultGradients))
     if (!gradient && isa<RankedTensorType>(result.getType()))
-      gradient = zerosLike(result);
+      gradient = buildZerosLike(builder, result.getLoc(), result);
 
   if (isStaticSliceOfTrainable(op)) {
     auto slice = cast<tensor::ExtractSliceOp>(op);
@@ -175,7 +159,7 @@ Value ReverseSweep::assembleArgumentGradient(BlockArgument argument) {
     for (size_t j = i + 1; disjoint && j < pieces.size(); ++j)
       disjoint = !overlap(pieces[i].slice, pieces[j].slice);
   if (disjoint) {
-    Value result = zerosLike(argument);
+    Value result = buildZerosLike(builder, argument.getLoc(), argument);
     for (SliceGradient &piece : pieces)
       result = tensor::InsertSliceOp::create(
           builder, piece.slice.getLoc(), piece.gradient, result,
@@ -190,7 +174,7 @@ Value ReverseSweep::assembleArgumentGradient(BlockArgument argument) {
       accumulate(argument, operandGradients[0]);
   }
   Value gradient = adjoints.lookup(argument);
-  return gradient ? gradient : zerosLike(argument);
+  return gradient ? gradient : buildZerosLike(builder, argument.getLoc(), argument);
 }
 
 FailureOr<SmallVector<Value>> ReverseSweep::run(Value loss) {

@@ -83,6 +83,14 @@ FakeQuantizeQ8Pass::quantizedLinears(func::FuncOp function) {
   return linears;
 }
 
+/// Element `index` of the thresholds vector.
+static Value readSlot(OpBuilder &builder, Location loc, Value thresholds,
+                      int64_t index) {
+  return tensor::ExtractOp::create(
+      builder, loc, thresholds,
+      ValueRange{arith::ConstantIndexOp::create(builder, loc, index)});
+}
+
 /// Appends an argument and returns it.
 static Value appendArgument(func::FuncOp function, Type type) {
   unsigned index = function.getNumArguments();
@@ -126,9 +134,7 @@ FakeQuantizeQ8Pass::rewriteTrainStep(func::FuncOp step,
     Location at = linear.getLoc();
     Value x = linear.getInput();
     Value seen = buildMaxMagnitude(builder, at, x);
-    Value old = tensor::ExtractOp::create(
-        builder, at, previous,
-        ValueRange{arith::ConstantIndexOp::create(builder, at, index)});
+    Value old = readSlot(builder, at, previous, index);
     // T = max|x| on the first quantized step (T_prev < 0), else the EMA.
     Value first = arith::CmpFOp::create(builder, at, arith::CmpFPredicate::OLT,
                                         old, buildF32(builder, at, 0));
@@ -170,9 +176,7 @@ LogicalResult FakeQuantizeQ8Pass::rewriteLogits(func::FuncOp logits,
     builder.setInsertionPoint(linear);
     Location at = linear.getLoc();
     Value x = linear.getInput();
-    Value frozen = tensor::ExtractOp::create(
-        builder, at, thresholds,
-        ValueRange{arith::ConstantIndexOp::create(builder, at, index)});
+    Value frozen = readSlot(builder, at, thresholds, index);
     Value unset = arith::CmpFOp::create(builder, at, arith::CmpFPredicate::OLE,
                                         frozen, buildF32(builder, at, 0));
     Value threshold = arith::SelectOp::create(

@@ -90,15 +90,7 @@ struct SelectRule : Rule<SelectRule, arith::SelectOp> {
                                   "a scalar condition only";
     Location loc = op->getLoc();
     Value g = resultGradients[0];
-    Value zeros = tensor::EmptyOp::create(builder, loc,
-                                          tensor::getMixedSizes(builder, loc, g),
-                                          builder.getF32Type());
-    zeros = linalg::FillOp::create(builder, loc,
-                                   ValueRange{buildF32(builder, loc, 0)},
-                                   ValueRange{zeros})
-                .getResult(0);
-    if (zeros.getType() != g.getType())
-      zeros = tensor::CastOp::create(builder, loc, g.getType(), zeros);
+    Value zeros = buildZerosLike(builder, loc, g);
     Value condition = select.getCondition();
     operandGradients.assign(
         {Value(), arith::SelectOp::create(builder, loc, condition, g, zeros).getResult(),
@@ -130,18 +122,9 @@ struct ExtractSliceRule : Rule<ExtractSliceRule, tensor::ExtractSliceOp> {
                                       "reduction";
       g = tensor::ExpandShapeOp::create(builder, loc, full, g, *reassociation);
     }
-    Value zeros = tensor::EmptyOp::create(
-        builder, loc, tensor::getMixedSizes(builder, loc, slice.getSource()),
-        builder.getF32Type());
-    zeros = linalg::FillOp::create(builder, loc,
-                                   ValueRange{buildF32(builder, loc, 0)},
-                                   ValueRange{zeros})
-                .getResult(0);
     Value placed = tensor::InsertSliceOp::create(
-        builder, loc, g, zeros, slice.getMixedOffsets(), slice.getMixedSizes(),
-        slice.getMixedStrides());
-    if (placed.getType() != slice.getSourceType())
-      placed = tensor::CastOp::create(builder, loc, slice.getSourceType(), placed);
+        builder, loc, g, buildZerosLike(builder, loc, slice.getSource()),
+        slice.getMixedOffsets(), slice.getMixedSizes(), slice.getMixedStrides());
     operandGradients.assign(op->getNumOperands(), Value());
     operandGradients[0] = placed;
     return success();

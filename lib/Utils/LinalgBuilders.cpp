@@ -308,12 +308,7 @@ Value bertc::buildColumnwise(OpBuilder &builder, Location loc, Value input,
 }
 
 Value bertc::buildSoftmax(OpBuilder &builder, Location loc, Value input) {
-  Value maxima = buildLastAxisReduction(
-      builder, loc, input,
-      buildF32(builder, loc, -std::numeric_limits<float>::infinity()),
-      [](OpBuilder &b, Location l, ValueRange args) -> Value {
-        return arith::MaximumFOp::create(b, l, args[0], args[1]);
-      });
+  Value maxima = buildRowMax(builder, loc, input);
   Value exponentials = buildRowwise(
       builder, loc, input, {maxima},
       [](OpBuilder &b, Location l, ValueRange args) -> Value {
@@ -391,4 +386,21 @@ Value bertc::buildSplitHeads(OpBuilder &builder, Location loc, Value x,
 Value bertc::buildMergeHeads(OpBuilder &builder, Location loc, Value x) {
   return tensor::CollapseShapeOp::create(
       builder, loc, x, ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
+}
+
+Value bertc::buildZerosLike(OpBuilder &builder, Location loc, Value like) {
+  auto type = cast<RankedTensorType>(like.getType());
+  Value zeros = buildFilled(builder, loc, like, 0, buildF32(builder, loc, 0));
+  if (zeros.getType() != type)
+    zeros = tensor::CastOp::create(builder, loc, type, zeros);
+  return zeros;
+}
+
+Value bertc::buildRowMax(OpBuilder &builder, Location loc, Value input) {
+  return buildLastAxisReduction(
+      builder, loc, input,
+      buildF32(builder, loc, -std::numeric_limits<float>::infinity()),
+      [](OpBuilder &b, Location l, ValueRange args) -> Value {
+        return arith::MaximumFOp::create(b, l, args[0], args[1]);
+      });
 }

@@ -8,7 +8,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
-#include "mlir/Transforms/InliningUtils.h"
+#include "dialects/Interfaces/InlineEverything.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
@@ -23,17 +23,6 @@ using namespace bertc::bq;
 
 #include "dialects/BQ/IR/BQInterfaces.cpp.inc"
 
-namespace {
-/// Every op is pure and region-free, so inlining a layer function (as
-/// training does, to differentiate one block) is always legal.
-struct InlineEverything : DialectInlinerInterface {
-  using DialectInlinerInterface::DialectInlinerInterface;
-  bool isLegalToInline(Operation *, Region *, bool, IRMapping &) const final {
-    return true;
-  }
-};
-} // namespace
-
 void BQDialect::initialize() {
   addAttributes<
 #define GET_ATTRDEF_LIST
@@ -43,7 +32,7 @@ void BQDialect::initialize() {
 #define GET_OP_LIST
 #include "dialects/BQ/IR/BQOps.cpp.inc"
       >();
-  addInterfaces<InlineEverything>();
+  addInterfaces<bertc::InlineEverything>();
 }
 
 /// Folding quantizers of constants yields integer storage values for a

@@ -4,7 +4,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
-#include "mlir/Transforms/InliningUtils.h"
+#include "dialects/Interfaces/InlineEverything.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
@@ -21,17 +21,6 @@ using namespace bertc::bert;
 #include "dialects/Bert/IR/BertOps.cpp.inc"
 
 
-namespace {
-/// Every op is pure and region-free, so inlining a layer function (as
-/// training does, to differentiate one block) is always legal.
-struct InlineEverything : DialectInlinerInterface {
-  using DialectInlinerInterface::DialectInlinerInterface;
-  bool isLegalToInline(Operation *, Region *, bool, IRMapping &) const final {
-    return true;
-  }
-};
-} // namespace
-
 void BertDialect::initialize() {
   addAttributes<
 #define GET_ATTRDEF_LIST
@@ -41,5 +30,5 @@ void BertDialect::initialize() {
 #define GET_OP_LIST
 #include "dialects/Bert/IR/BertOps.cpp.inc"
       >();
-  addInterfaces<InlineEverything>();
+  addInterfaces<bertc::InlineEverything>();
 }

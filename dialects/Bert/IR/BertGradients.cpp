@@ -36,24 +36,6 @@ static Value sub(OpBuilder &b, Location l, Value x, Value y) {
   return arith::SubFOp::create(b, l, x, y);
 }
 
-/// Sizes of `value` as values, for tensor.empty's dynamic operands.
-static SmallVector<Value> dynamicSizesOf(OpBuilder &builder, Location loc,
-                                         Value value) {
-  SmallVector<Value> sizes;
-  auto type = cast<RankedTensorType>(value.getType());
-  for (int64_t axis = 0; axis < type.getRank(); ++axis)
-    if (type.isDynamicDim(axis))
-      sizes.push_back(tensor::DimOp::create(builder, loc, value, axis));
-  return sizes;
-}
-
-/// A zero tensor of `like`'s type.
-static Value zerosLike(OpBuilder &builder, Location loc, Value like) {
-  auto type = cast<RankedTensorType>(like.getType());
-  return buildZeros(builder, loc, type.getShape(),
-                    dynamicSizesOf(builder, loc, like));
-}
-
 /// `value` cast to `type` where a static size became dynamic on the way.
 static Value castTo(OpBuilder &builder, Location loc, Value value, Type type) {
   if (value.getType() == type)
@@ -104,7 +86,7 @@ LogicalResult LinearOp::buildGradients(OpBuilder &builder,
   SmallVector<IT> iterators(rank + 1, IT::reduction);
   iterators[rank - 1] = iterators[rank] = IT::parallel;
   operandGradients[1] = buildContraction(
-      builder, loc, g, x, zerosLike(builder, loc, w),
+      builder, loc, g, x, buildZerosLike(builder, loc, w),
       {rowsThen(n), rowsThen(k), AffineMap::get(rank + 1, 0, {n, k}, context)},
       iterators);
   operandGradients[1] = castTo(builder, loc, operandGradients[1], w.getType());
@@ -267,7 +249,7 @@ EmbeddingOp::buildGradients(OpBuilder &builder, ValueRange resultGradients,
   std::optional<int64_t> padding = getPaddingIdx();
 
   auto loop = scf::ForOp::create(
-      builder, loc, zero, tokens, one, ValueRange{zerosLike(builder, loc, table)},
+      builder, loc, zero, tokens, one, ValueRange{buildZerosLike(builder, loc, table)},
       [&](OpBuilder &b, Location l, Value token, ValueRange carried) {
         Value accumulator = carried[0];
         Value id = tensor::ExtractOp::create(b, l, ids, ValueRange{token});

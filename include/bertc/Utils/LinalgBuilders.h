@@ -107,6 +107,15 @@ NormalizedRows buildNormalizedRows(mlir::OpBuilder &builder,
                                    mlir::Location loc, mlir::Value x,
                                    mlir::Value epsilon);
 
+/// A zero f32 tensor with `like`'s sizes and type (static where `like`'s
+/// type is).
+mlir::Value buildZerosLike(mlir::OpBuilder &builder, mlir::Location loc,
+                           mlir::Value like);
+
+/// The maximum over the last axis of `input` [..., N] -> [...].
+mlir::Value buildRowMax(mlir::OpBuilder &builder, mlir::Location loc,
+                        mlir::Value input);
+
 /// A tensor of `shape` (dynamic sizes from `dynamicSizes`) filled with 0.
 mlir::Value buildZeros(mlir::OpBuilder &builder, mlir::Location loc,
                        llvm::ArrayRef<int64_t> shape,

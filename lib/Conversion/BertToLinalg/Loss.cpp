@@ -11,7 +11,6 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/DialectConversion.h"
 
-#include <limits>
 
 using namespace mlir;
 using namespace bertc;
@@ -29,12 +28,7 @@ struct CrossEntropyLowering : OpConversionPattern<bert::CrossEntropyOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     Value logits = adaptor.getLogits(), labels = adaptor.getLabels();
-    Value maxima = buildLastAxisReduction(
-        rewriter, loc, logits,
-        buildF32(rewriter, loc, -std::numeric_limits<float>::infinity()),
-        [](OpBuilder &b, Location l, ValueRange args) -> Value {
-          return arith::MaximumFOp::create(b, l, args[0], args[1]);
-        });
+    Value maxima = buildRowMax(rewriter, loc, logits);
     Value sums = buildRowSum(
         rewriter, loc,
         buildRowwise(rewriter, loc, logits, {maxima},
