@@ -18,7 +18,8 @@ mkdir -p "$results"
 status=0
 "$lit" -sv -j"${BERTC_JOBS:-2}" -o "$results/all.json" "$build/test" || status=1
 BERTC_VERIFY_ROUNDTRIP=1 "$lit" -s -j"${BERTC_JOBS:-2}" \
-  -o "$results/roundtrip.json" "$build/test/Dialect" "$build/test/Transforms" ||
+  -o "$results/roundtrip.json" "$build/test/Dialect" "$build/test/Transforms" \
+  "$build/test/Training" ||
   status=1
 
 summaries=("$results/all.json" "$results/roundtrip.json")
