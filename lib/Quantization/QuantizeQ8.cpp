@@ -35,6 +35,11 @@ namespace bertc {
 using namespace mlir;
 using namespace bertc;
 
+bool bertc::quantization::keepsFloat(ArrayRef<std::string> floatLayers,
+                                     StringRef module) {
+  return llvm::is_contained(floatLayers, module);
+}
+
 std::string bertc::quantization::moduleOfTensor(StringRef tensor) {
   tensor.consume_back(".weight");
   return tensor.str();
@@ -167,7 +172,7 @@ static LogicalResult quantizeLinear(bert::LinearOp op, DictionaryAttr thresholds
   if (name.empty())
     return success(); // not a checkpoint weight
   std::string module = quantization::moduleOfTensor(name);
-  if (llvm::is_contained(floatLayers, module))
+  if (quantization::keepsFloat(floatLayers, module))
     return success();
   if (dynamic) {
     std::optional<float> weightMax = maxMagnitude(op.getWeight());

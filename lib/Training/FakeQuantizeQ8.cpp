@@ -74,9 +74,7 @@ FakeQuantizeQ8Pass::quantizedLinears(func::FuncOp function) {
     if (name.empty())
       return;
     std::string module = quantization::moduleOfTensor(name);
-    if (llvm::is_contained(floatLayers, module) ||
-        llvm::is_contained(floatLayers, StringRef(module).drop_front(
-                                            StringRef(module).starts_with("bert.") ? 5 : 0)))
+    if (quantization::keepsFloat(floatLayers, module))
       return;
     linears.push_back({linear, module});
   });

@@ -9,6 +9,7 @@
 #define BERTC_QUANTIZATION_Q8_H
 
 #include "mlir/IR/BuiltinAttributes.h"
+#include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
 
 #include <optional>
@@ -27,6 +28,10 @@ inline constexpr llvm::StringLiteral kModuleAttr = "bertc.module";
 
 /// "bert.encoder.layer.0.attention.self.query.weight" -> the module name.
 std::string moduleOfTensor(llvm::StringRef tensor);
+
+/// True if --q8-float-layers keeps `module` in f32 (Hugging Face module
+/// names, compared exactly): one rule for inference and QAT.
+bool keepsFloat(llvm::ArrayRef<std::string> floatLayers, llvm::StringRef module);
 
 /// True for the word and position embedding tables (SEMANTICS.md 1.7);
 /// token types stay f32.
