@@ -188,7 +188,7 @@ lowerToLlvm(ModuleOp module, llvm::LLVMContext &llvmContext,
   PipelineOptions pipelineOptions;
   if (recordRanges)
     pipelineOptions.quantization = "bert-record-ranges";
-  else if (options.quant == Quant::Binary)
+  else if (options.quant == Quant::Binary && options.mode == Mode::Inference)
     pipelineOptions.quantization =
         "bert-binarize{bool-rule=" + options.boolRule + "}";
   const llvm::MCSubtargetInfo &cpu = *machine.getMCSubtargetInfo();
@@ -436,10 +436,6 @@ static std::string readConfigText(StringRef input) {
 /// --mode=train: the entry becomes bert_train_step (loss and gradients of
 /// the flat parameter vector), before any other step sees the module.
 static Error makeTrainingStep(ModuleOp module, const Options &options) {
-  if (options.quant == Quant::Binary)
-    return driverError("--mode=train supports float and --quant=q8 (QAT) "
-                       "training so far (BiBERT distillation is not "
-                       "implemented yet)");
   if (options.quant == Quant::Q8 &&
       (options.q8Dynamic || !options.requantize.empty() || options.q8Dump ||
        !options.calibratePath.empty() || !options.thresholdsPath.empty()))
@@ -460,8 +456,19 @@ static Error makeTrainingStep(ModuleOp module, const Options &options) {
           ? "bert-fake-quantize-q8{float-layers=" +
                 llvm::join(options.floatLayers, ",") + "},"
           : "";
-  if (failed(parsePassPipeline("inline,bert-make-trainable," + quantize +
-                                   "func.func(bert-differentiate)," +
+  // BiBERT: the float teacher is cloned before the student is binarized.
+  std::string binarize =
+      options.quant == Quant::Binary
+          ? llvm::formatv("bert-distill-bibert{{dmd={0}},"
+                          "bert-binarize-for-training{{attention={1}},",
+                          options.dmd ? "true" : "false",
+                          options.binaryAttention == "sign" ? "sign_softmax"
+                          : options.boolRule == "ge"        ? "bool_paper"
+                                                            : "bool")
+                .str()
+          : "";
+  if (failed(parsePassPipeline("inline," + binarize + "bert-make-trainable," +
+                                   quantize + "func.func(bert-differentiate)," +
                                    optimizer + ",canonicalize,cse",
                                pm)) ||
       failed(pm.run(module)))

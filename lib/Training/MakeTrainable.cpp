@@ -41,7 +41,8 @@ collectParameters(func::FuncOp entry, SmallVectorImpl<float> &flat) {
   WalkResult walk = entry.walk([&](arith::ConstantOp constant) {
     std::string name = constantName(constant.getResult());
     auto type = dyn_cast<RankedTensorType>(constant.getType());
-    if (name.empty() || !type || !type.getElementType().isF32())
+    if (name.empty() || !type || !type.getElementType().isF32() ||
+        constant->hasAttr(kTeacherAttr))
       return WalkResult::advance();
     auto [it, inserted] = byName.try_emplace(name, parameters.size());
     if (inserted) {
@@ -82,6 +83,38 @@ static void readFromFlat(OpBuilder &builder, Value flat, Parameter &parameter) {
   }
   for (arith::ConstantOp constant : parameter.uses)
     constant.replaceAllUsesWith(value);
+}
+
+/// The position of `name` in the entry's bertc.outputs, if there.
+static std::optional<unsigned> outputIndex(ArrayAttr outputs, StringRef name) {
+  for (auto [index, output] : llvm::enumerate(outputs))
+    if (cast<StringAttr>(output).getValue() == name)
+      return index;
+  return std::nullopt;
+}
+
+/// The loss of the step: the mean cross-entropy of the logits, or, where
+/// bert-distill-bibert added a teacher, BiBERT's total (SEMANTICS.md 2.8):
+/// soft cross-entropy against the teacher's logits + 0.5 cross-entropy
+/// against the labels + the distillation terms.
+static Value buildLoss(OpBuilder &builder, func::ReturnOp returnOp,
+                       ArrayAttr outputs, Value labels) {
+  Location loc = returnOp.getLoc();
+  Value logits = returnOp.getOperand(0);
+  auto lossType = RankedTensorType::get({}, builder.getF32Type());
+  Value hard = bert::CrossEntropyOp::create(builder, loc, lossType, logits, labels);
+  std::optional<unsigned> teacher = outputIndex(outputs, "teacher_logits");
+  std::optional<unsigned> distillation = outputIndex(outputs, "distillation");
+  if (!teacher || !distillation)
+    return hard;
+  Value soft = bert::SoftCrossEntropyOp::create(
+      builder, loc, lossType, logits, returnOp.getOperand(*teacher));
+  Value half = arith::ConstantOp::create(builder, loc, lossType,
+                                         DenseElementsAttr::get(lossType, 0.5f));
+  Value prediction = arith::AddFOp::create(
+      builder, loc, soft, arith::MulFOp::create(builder, loc, half, hard));
+  return arith::AddFOp::create(builder, loc, prediction,
+                               returnOp.getOperand(*distillation));
 }
 
 /// {name, offset, shape} per parameter, for runtimes and checkpoints.
@@ -168,8 +201,7 @@ void MakeTrainablePass::runOnOperation() {
   auto returnOp = cast<func::ReturnOp>(entry.front().getTerminator());
   builder.setInsertionPoint(returnOp);
   auto lossType = RankedTensorType::get({}, builder.getF32Type());
-  Value loss = bert::CrossEntropyOp::create(builder, returnOp.getLoc(), lossType,
-                                            returnOp.getOperand(0), labels);
+  Value loss = buildLoss(builder, returnOp, outputs, labels);
   returnOp->setOperands(loss);
   entry.setType(FunctionType::get(context, entry.getArgumentTypes(), {lossType}));
   entry.setSymName("bert_train_step");

@@ -12,6 +12,7 @@
 #include <limits>
 
 using namespace mlir;
+using namespace bertc;
 using bertc::ScalarBody;
 
 Value bertc::buildF32(OpBuilder &builder, Location loc, float value) {
@@ -403,4 +404,94 @@ Value bertc::buildRowMax(OpBuilder &builder, Location loc, Value input) {
       [](OpBuilder &b, Location l, ValueRange args) -> Value {
         return arith::MaximumFOp::create(b, l, args[0], args[1]);
       });
+}
+
+Value bertc::buildTotalSum(OpBuilder &builder, Location loc, Value x) {
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t rank = type.getRank();
+  auto scalarType = RankedTensorType::get({}, builder.getF32Type());
+  Value init = linalg::FillOp::create(
+                   builder, loc, buildF32(builder, loc, 0),
+                   tensor::EmptyOp::create(builder, loc, scalarType, ValueRange{})
+                       .getResult())
+                   .getResult(0);
+  SmallVector<AffineMap> maps = {
+      builder.getMultiDimIdentityMap(rank),
+      AffineMap::get(rank, 0, {}, builder.getContext())};
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::reduction);
+  Value total = buildGeneric(builder, loc, {x}, init, maps, iterators,
+                             [](OpBuilder &b, Location l, ValueRange args) -> Value {
+                               return arith::AddFOp::create(b, l, args[0], args[1]);
+                             });
+  return tensor::ExtractOp::create(builder, loc, total, ValueRange{});
+}
+
+Value bertc::buildLogSoftmax(OpBuilder &builder, Location loc, Value input) {
+  Value maxima = buildRowMax(builder, loc, input);
+  Value sums = buildRowSum(
+      builder, loc,
+      buildRowwise(builder, loc, input, {maxima},
+                   [](OpBuilder &b, Location l, ValueRange args) -> Value {
+                     return math::ExpOp::create(
+                         b, l, arith::SubFOp::create(b, l, args[0], args[1]));
+                   }));
+  return buildRowwise(
+      builder, loc, input, {maxima, sums},
+      [](OpBuilder &b, Location l, ValueRange args) -> Value {
+        Value shifted = arith::SubFOp::create(b, l, args[0], args[1]);
+        return arith::SubFOp::create(b, l, shifted,
+                                     math::LogOp::create(b, l, args[2]));
+      });
+}
+
+Value bertc::buildKeptByDistance(OpBuilder &builder, Location loc, Value x) {
+  Value kept = arith::CmpFOp::create(builder, loc, arith::CmpFPredicate::OGT, x,
+                                     buildF32(builder, loc, -100.0f));
+  return arith::UIToFPOp::create(builder, loc, builder.getF32Type(), kept);
+}
+
+/// f(x) / norm, f zeroing the entries the distance filters out.
+static Value buildFilteredScaled(OpBuilder &builder, Location loc, Value x,
+                                 Value norm) {
+  return buildElementwise(
+      builder, loc, {x}, [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+        Value kept = arith::MulFOp::create(
+            b, l, args[0], buildKeptByDistance(b, l, args[0]));
+        return arith::DivFOp::create(b, l, kept, norm);
+      });
+}
+
+/// sqrt(sum f(x)^2).
+static Value buildFilteredNorm(OpBuilder &builder, Location loc, Value x) {
+  Value squares = buildElementwise(
+      builder, loc, {x}, [](OpBuilder &b, Location l, ValueRange args) -> Value {
+        Value kept = arith::MulFOp::create(
+            b, l, args[0], buildKeptByDistance(b, l, args[0]));
+        return arith::MulFOp::create(b, l, kept, kept);
+      });
+  return math::SqrtOp::create(builder, loc, buildTotalSum(builder, loc, squares));
+}
+
+bertc::NormalizedDifference
+bertc::buildNormalizedDifference(OpBuilder &builder, Location loc,
+                                 Value student, Value teacher) {
+  NormalizedDifference result;
+  result.studentNorm = buildFilteredNorm(builder, loc, student);
+  result.teacherNorm = buildFilteredNorm(builder, loc, teacher);
+  result.u = buildFilteredScaled(builder, loc, student, result.studentNorm);
+  result.v = buildFilteredScaled(builder, loc, teacher, result.teacherNorm);
+  result.difference = buildElementwise(
+      builder, loc, {result.u, result.v},
+      [](OpBuilder &b, Location l, ValueRange args) -> Value {
+        return arith::SubFOp::create(b, l, args[0], args[1]);
+      });
+  Value squares = buildElementwise(
+      builder, loc, {result.difference},
+      [](OpBuilder &b, Location l, ValueRange args) -> Value {
+        return arith::MulFOp::create(b, l, args[0], args[0]);
+      });
+  result.distance =
+      math::SqrtOp::create(builder, loc, buildTotalSum(builder, loc, squares));
+  return result;
 }

@@ -31,6 +31,20 @@ linear's input fake-quantized at 127 / T with T = max|x| of this batch
 tables at 127 / max|E|, all with the identity straight-through gradient
 (1.8); the thresholds the step returns are compared too (1e-6 relative).
 
+--quant binary checks a BiBERT distillation build (bert-compile
+--mode=train --quant=binary [--binary-attention=sign] [--dmd=false]; pass
+the same --binary-attention and --no-dmd here) against SEMANTICS.md 2.2-2.9
+in float32 with custom autograd functions for the straight-through
+estimators: the student binarizes every linear but the classifier (sign of
+the input with the inclusive window; alpha * sign of the centred weight,
+the window on the centred weight, autograd through the centring) and the
+word table; Bi-Attention signs Q, K, V (strict window) and takes
+1{A > 0} of the scores (strict window), or sign(softmax) with --binary-
+attention sign; the teacher is the float model of the same checkpoint
+under no_grad; the loss is soft cross-entropy (mean over B C) + 0.5 cross-
+entropy + the DMD distances of the Q, K, V head similarities + the hidden-
+state distances (2.8).
+
 --finite-differences N also checks N randomly chosen gradient entries of
 the reference against central differences of its float64 loss, so that the
 reference itself is checked (the float path's finite-difference check).
@@ -88,6 +102,124 @@ class QatReference(Reference):
         xq = FakeQuantSTE.apply(x, self.scale(threshold))
         wq = FakeQuantSTE.apply(weight, self.scale(weight.detach().abs().max()))
         return F.linear(xq, wq, self.get(name + ".bias"))
+
+
+class SignSTE(torch.autograd.Function):
+    """torch.sign forward; the gradient inside the window |x| <= 1
+    (inclusive: torch.clamp's rule, BiBERT's linear inputs and weights) or
+    |x| < 1 (strict: BinaryQuantizer, Q, K and V)."""
+
+    @staticmethod
+    def forward(ctx, x, strict):
+        ctx.save_for_backward(x)
+        ctx.strict = strict
+        return torch.sign(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        inside = x.abs() < 1 if ctx.strict else x.abs() <= 1
+        return grad * inside.to(grad.dtype), None
+
+
+class BoolSTE(torch.autograd.Function):
+    """ZMeanBinaryQuantizer: 1{x > 0} forward, g * 1{|x| < 1} backward."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return (x > 0).to(x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * (x.abs() < 1).to(grad.dtype)
+
+
+class BiBertReference(Reference):
+    """BiBERT's student (student=True) or its float teacher in float32,
+    recording Q, K, V per layer and the hidden states for distillation."""
+
+    def __init__(self, model_dir, student, attention="bi"):
+        super().__init__(model_dir)
+        self.w = {name: t.float() for name, t in self.w.items()}
+        self.student, self.attention = student, attention
+        self.projections, self.states = [], []
+
+    def latent_binary(self, w):
+        """QuantizeLinear's weight with the official code's detach trick:
+        the value alpha * sign(Wc) (alpha = mean |W| of the un-centred row),
+        the gradient that of clamp(Wc, -1, 1), Wc = W - mean W not detached
+        (so alpha does not scale the gradient)."""
+        alpha = w.detach().abs().mean(dim=1, keepdim=True)
+        centred = w - w.mean(dim=1, keepdim=True)
+        clipped = torch.clamp(centred, -1, 1)
+        return (alpha * torch.sign(centred)).detach() - clipped.detach() + clipped
+
+    def get(self, name):
+        tensor = super().get(name)
+        if self.student and name == "embeddings.word_embeddings.weight":
+            return self.latent_binary(tensor)
+        return tensor
+
+    def dense_value(self, x, name):
+        weight, bias = self.get(name + ".weight"), self.get(name + ".bias")
+        if self.student and name != "classifier":
+            return F.linear(SignSTE.apply(x, False), self.latent_binary(weight), bias)
+        return F.linear(x, weight, bias)
+
+    def attend(self, q, k, v, extended, d):
+        self.projections.append((q, k, v))
+        if not self.student:
+            return super().attend(q, k, v, extended, d)
+        q, k, v = (SignSTE.apply(t, True) for t in (q, k, v))
+        scores = q @ k.transpose(-1, -2) / (d ** 0.5) + extended
+        if self.attention == "sign":
+            weights = SignSTE.apply(F.softmax(scores, dim=-1), False)
+        else:
+            weights = BoolSTE.apply(scores)
+        return weights @ v
+
+    def norm(self, x, name):
+        y = super().norm(x, name)
+        if name == "embeddings.LayerNorm" or name.endswith(".output.LayerNorm") \
+                and "attention" not in name:
+            self.states.append(y)
+        return y
+
+    def forward(self, x, mask, types=None, entry="model"):
+        self.projections, self.states = [], []
+        return super().forward(x, mask.float(), types, entry)
+
+
+def normalized_distance(s, t):
+    """|| S/||S|| - T/||T|| ||, norms over whole tensors, entries <= -100 zeroed."""
+    s = torch.where(s <= -100, torch.zeros_like(s), s)
+    t = torch.where(t <= -100, torch.zeros_like(t), t)
+    return (s / s.norm() - t / t.norm()).norm()
+
+
+def distillation_step(ref, teacher, inputs, labels, dmd):
+    """BiBERT's total loss (SEMANTICS.md 2.8) and the student's gradients."""
+    ids, mask, types, entry = inputs
+    with torch.no_grad():
+        teacher_logits = teacher.forward(ids, mask, types, entry)["logits"]
+    for tensor in ref.w.values():
+        tensor.requires_grad_(True)
+        tensor.grad = None
+    logits = ref.forward(ids, mask, types, entry)["logits"]
+    loss = (-F.softmax(teacher_logits, dim=-1) * F.log_softmax(logits, dim=-1)).mean()
+    loss = loss + 0.5 * F.cross_entropy(logits, labels)
+    d = ref.config["hidden_size"] // ref.config["num_attention_heads"]
+    if dmd:
+        for ours, theirs in zip(ref.projections, teacher.projections):
+            for x, y in zip(ours, theirs):
+                loss = loss + normalized_distance(x @ x.transpose(-1, -2) / d ** 0.5,
+                                                  y @ y.transpose(-1, -2) / d ** 0.5)
+    for ours, theirs in zip(ref.states, teacher.states):
+        loss = loss + normalized_distance(ours, theirs)
+    loss.backward()
+    return loss.item(), {name: t.grad for name, t in ref.w.items()}
 
 
 def reference_step(ref, inputs, labels):
@@ -177,7 +309,9 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--pad", action="store_true")
     parser.add_argument("--finite-differences", type=int, default=0)
-    parser.add_argument("--quant", default="none", choices=["none", "q8"])
+    parser.add_argument("--quant", default="none", choices=["none", "q8", "binary"])
+    parser.add_argument("--binary-attention", default="bi", choices=["bi", "sign"])
+    parser.add_argument("--no-dmd", action="store_true")
     parser.add_argument("--optimizer", choices=["adamw", "bert-adam"])
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--weight-decay", type=float, default=0.0,
@@ -186,7 +320,13 @@ def main():
     args = parser.parse_args()
     args.entry = "model"
 
-    ref = QatReference(args.model) if args.quant == "q8" else Reference(args.model)
+    if args.quant == "binary":
+        ref = BiBertReference(args.model, True, args.binary_attention)
+        teacher = BiBertReference(args.model, False)
+    elif args.quant == "q8":
+        ref = QatReference(args.model)
+    else:
+        ref = Reference(args.model)
     with tempfile.TemporaryDirectory() as tmp:
         paths, inputs = make_inputs(ref, args, tmp)
         rng = np.random.default_rng(args.seed + 1)
@@ -211,7 +351,10 @@ def main():
             stepped = load_safetensors(os.path.join(out, "model.safetensors"))
 
     labels = torch.tensor(labels, dtype=torch.int64)
-    loss, grads = reference_step(ref, inputs, labels)
+    if args.quant == "binary":
+        loss, grads = distillation_step(ref, teacher, inputs, labels, not args.no_dmd)
+    else:
+        loss, grads = reference_step(ref, inputs, labels)
     failures = []
     ours_loss = ours.pop("loss").item()
     if args.quant == "q8":

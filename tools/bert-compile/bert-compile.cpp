@@ -106,6 +106,17 @@ static cl::opt<std::string> boolRule(
     cl::desc("Bi-Attention's bool with --quant=binary: gt (1{x > 0}, the "
              "official code) or ge (1{x >= 0}, the paper)"));
 
+static cl::opt<std::string> binaryAttention(
+    "binary-attention", cl::init("bi"), cl::cat(category),
+    cl::desc("With --mode=train --quant=binary: the student's attention, bi "
+             "(Bi-Attention) or sign (sign(softmax), the plain binarized "
+             "baseline)"));
+static cl::opt<bool> dmd(
+    "dmd", cl::init(true), cl::cat(category),
+    cl::desc("With --mode=train --quant=binary: distil the Q, K, V "
+             "similarities (direction matching); --dmd=false keeps the "
+             "prediction and hidden-state terms only"));
+
 using bertc::driver::Mode;
 static cl::opt<Mode> mode(
     "mode", cl::desc("What the code computes"), cl::init(Mode::Inference),
@@ -172,6 +183,14 @@ int main(int argc, char **argv) {
     return 1;
   }
   options.boolRule = boolRule;
+  options.binaryAttention = binaryAttention;
+  options.dmd = dmd;
+  if (binaryAttention != "bi" && binaryAttention != "sign") {
+    errs() << "bert-compile: error: --binary-attention must be bi or sign, "
+              "not '"
+           << binaryAttention << "'\n";
+    return 1;
+  }
   options.thresholdsPath = thresholds;
   options.floatLayers.assign(floatLayers.begin(), floatLayers.end());
   options.requantize.assign(requantize.begin(), requantize.end());

@@ -23,4 +23,15 @@
 #define GET_OP_CLASSES
 #include "dialects/Bert/IR/BertOps.h.inc"
 
+namespace bertc::bert {
+
+/// The attention weights that `kind` makes of the scaled, masked scores
+/// [B, heads, L, L]: softmax, Bi-Attention's bool, or sign(softmax). The
+/// lowering and the gradient share it, so both see the same weights.
+mlir::Value buildAttentionProbabilities(mlir::OpBuilder &builder,
+                                        mlir::Location loc, mlir::Value scores,
+                                        AttentionProbabilities kind);
+
+} // namespace bertc::bert
+
 #endif // BERTC_DIALECTS_BERT_IR_BERT_H

@@ -292,9 +292,74 @@ EmbeddingOp::buildGradients(OpBuilder &builder, ValueRange resultGradients,
 // attention
 //===----------------------------------------------------------------------===//
 
-/// Per head, with S = Q K^T / sqrt(d) + M, P = softmax(S), O = P V and G the
-/// gradient of O (SEMANTICS.md's teacher and float fine-tuning):
-///   dV = P^T G,  dP = G V^T,  dS = P (dP - rowsum(dP P)),
+Value bertc::bert::buildAttentionProbabilities(OpBuilder &builder,
+                                               Location loc, Value scores,
+                                               AttentionProbabilities kind) {
+  auto indicator = [&](Value x, arith::CmpFPredicate predicate) {
+    return buildElementwise(builder, loc, {x},
+                            [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+                              Value test = arith::CmpFOp::create(
+                                  b, l, predicate, args[0], buildF32(b, l, 0));
+                              return arith::UIToFPOp::create(b, l, b.getF32Type(),
+                                                             test);
+                            });
+  };
+  switch (kind) {
+  case AttentionProbabilities::Softmax:
+    return buildSoftmax(builder, loc, scores);
+  case AttentionProbabilities::Bool:
+    return indicator(scores, arith::CmpFPredicate::OGT);
+  case AttentionProbabilities::BoolPaper:
+    return indicator(scores, arith::CmpFPredicate::OGE);
+  case AttentionProbabilities::SignSoftmax:
+    return indicator(buildSoftmax(builder, loc, scores), arith::CmpFPredicate::OGT);
+  }
+  llvm_unreachable("unknown attention probabilities");
+}
+
+/// dS/sqrt(d) from dP, the gradient of the weights P, for each kind:
+/// softmax's Jacobian (sign(softmax)'s STE passes probabilities unchanged,
+/// all of them lying inside its window), or bool's window on the scores.
+static Value buildScoreGradient(OpBuilder &builder, Location loc, Value dp,
+                                Value scores, AttentionProbabilities kind,
+                                float root) {
+  Value inverseRoot = buildF32(builder, loc, 1.0f / root);
+  if (kind == AttentionProbabilities::Bool ||
+      kind == AttentionProbabilities::BoolPaper) {
+    auto predicate = kind == AttentionProbabilities::Bool
+                         ? arith::CmpFPredicate::OLT
+                         : arith::CmpFPredicate::OLE;
+    return buildElementwise(
+        builder, loc, {dp, scores},
+        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+          Value inside = arith::CmpFOp::create(
+              b, l, predicate, math::AbsFOp::create(b, l, args[1]),
+              buildF32(b, l, 1));
+          return arith::SelectOp::create(b, l, inside,
+                                         mul(b, l, args[0], inverseRoot),
+                                         buildF32(b, l, 0));
+        });
+  }
+  Value p = buildSoftmax(builder, loc, scores);
+  Value projections = buildRowSum(
+      builder, loc,
+      buildElementwise(builder, loc, {dp, p},
+                       [](OpBuilder &b, Location l, ValueRange args) {
+                         return mul(b, l, args[0], args[1]);
+                       }));
+  Value ds = buildRowwise(
+      builder, loc, dp, {projections},
+      [&](OpBuilder &b, Location l, ValueRange args) { return sub(b, l, args[0], args[1]); });
+  return buildElementwise(builder, loc, {ds, p},
+                          [&](OpBuilder &b, Location l, ValueRange args) {
+                            return mul(b, l, mul(b, l, args[0], args[1]), inverseRoot);
+                          });
+}
+
+/// Per head, with S = Q K^T / sqrt(d) + M, P the weights made of S (softmax
+/// for BERT; SEMANTICS.md 2.9's bool for Bi-Attention), O = P V and G the
+/// gradient of O:
+///   dV = P^T G,  dP = G V^T,  dS from dP (buildScoreGradient),
 ///   dQ = dS K / sqrt(d),  dK = dS^T Q / sqrt(d);  the mask gets none.
 /// P is recomputed from Q and K as the lowering computes it.
 LogicalResult
@@ -334,26 +399,13 @@ AttentionOp::buildGradients(OpBuilder &builder, ValueRange resultGradients,
                                    map({0, 1, 2, 3})},
                                   lastReduced);
   float root = static_cast<float>(std::sqrt(double(headSize)));
-  Value p = buildSoftmax(
-      builder, loc, buildScaledMaskedScores(builder, loc, scores, getMask(), root));
+  scores = buildScaledMaskedScores(builder, loc, scores, getMask(), root);
+  Value p = buildAttentionProbabilities(builder, loc, scores, getProbabilities());
   Value dp = buildContraction(builder, loc, g, v, scoreZeros,
                               {map({0, 2, 1, 4}), map({0, 3, 1, 4}),
                                map({0, 1, 2, 3})},
                               lastReduced);
-  Value projections = buildRowSum(
-      builder, loc,
-      buildElementwise(builder, loc, {dp, p},
-                       [](OpBuilder &b, Location l, ValueRange args) {
-                         return mul(b, l, args[0], args[1]);
-                       }));
-  Value inverseRoot = buildF32(builder, loc, 1.0f / root);
-  Value ds = buildRowwise(
-      builder, loc, dp, {projections},
-      [&](OpBuilder &b, Location l, ValueRange args) { return sub(b, l, args[0], args[1]); });
-  ds = buildElementwise(builder, loc, {ds, p},
-                        [&](OpBuilder &b, Location l, ValueRange args) {
-                          return mul(b, l, mul(b, l, args[0], args[1]), inverseRoot);
-                        });
+  Value ds = buildScoreGradient(builder, loc, dp, scores, getProbabilities(), root);
 
   // The [B, L, h, d] gradients iterate (b, h, i, j, e) with e innermost:
   // e runs along rows of Q, K, V, G and the result, so each step is a
@@ -412,5 +464,149 @@ CrossEntropyOp::buildGradients(OpBuilder &builder, ValueRange resultGradients,
       });
   operandGradients.assign(getNumOperands(), Value());
   operandGradients[0] = dz;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// BiBERT distillation: soft cross-entropy, head similarity, distance
+//===----------------------------------------------------------------------===//
+
+/// g / (rows * columns) of a [B, C] tensor, as an f32 scalar.
+static Value scalePerElement(OpBuilder &builder, Location loc, Value gradient,
+                             Value x) {
+  Value scale = tensor::ExtractOp::create(builder, loc, gradient, ValueRange{});
+  Value rows = tensor::DimOp::create(builder, loc, x, 0);
+  Value columns = tensor::DimOp::create(builder, loc, x, 1);
+  Value count = arith::MulIOp::create(builder, loc, rows, columns);
+  Value countF32 = arith::UIToFPOp::create(
+      builder, loc, builder.getF32Type(),
+      arith::IndexCastUIOp::create(builder, loc, builder.getI64Type(), count));
+  return arith::DivFOp::create(builder, loc, scale, countF32);
+}
+
+/// loss = -(1/(BC)) sum p_t log_softmax(z), p_t = softmax(t):
+///   dz = g (softmax(z) - p_t) / (BC),
+///   dt = -g p_t (log_softmax(z) - sum_c p_t log_softmax(z)) / (BC).
+LogicalResult
+SoftCrossEntropyOp::buildGradients(OpBuilder &builder, ValueRange resultGradients,
+                                   SmallVectorImpl<Value> &operandGradients) {
+  Location loc = getLoc();
+  Value scale = scalePerElement(builder, loc, resultGradients[0], getLogits());
+  Value targets = buildSoftmax(builder, loc, getTargets());
+  Value dz = buildElementwise(
+      builder, loc, {buildSoftmax(builder, loc, getLogits()), targets},
+      [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+        return mul(b, l, sub(b, l, args[0], args[1]), scale);
+      });
+  Value logProbabilities = buildLogSoftmax(builder, loc, getLogits());
+  Value expected = buildRowSum(
+      builder, loc,
+      buildElementwise(builder, loc, {targets, logProbabilities},
+                       [](OpBuilder &b, Location l, ValueRange args) {
+                         return mul(b, l, args[0], args[1]);
+                       }));
+  Value centred = buildRowwise(
+      builder, loc, logProbabilities, {expected},
+      [](OpBuilder &b, Location l, ValueRange args) { return sub(b, l, args[0], args[1]); });
+  Value dt = buildElementwise(
+      builder, loc, {targets, centred},
+      [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+        return mul(b, l, mul(b, l, args[0], args[1]),
+                   arith::NegFOp::create(b, l, scale));
+      });
+  operandGradients.assign({dz, dt});
+  return success();
+}
+
+/// S = X X^T / sqrt(d) per head:  dX = (G + G^T) X / sqrt(d).
+LogicalResult
+HeadSimilarityOp::buildGradients(OpBuilder &builder, ValueRange resultGradients,
+                                 SmallVectorImpl<Value> &operandGradients) {
+  Location loc = getLoc();
+  auto type = getInput().getType();
+  int64_t heads = getHeads(), headSize = type.getDimSize(2) / heads;
+  MLIRContext *context = getContext();
+  Value x = buildSplitHeads(builder, loc, getInput(), heads);
+  Value g = resultGradients[0];
+  Value batch = tensor::DimOp::create(builder, loc, getInput(), 0);
+  Value length = tensor::DimOp::create(builder, loc, getInput(), 1);
+  int64_t dyn = ShapedType::kDynamic;
+  Value zeros =
+      buildZeros(builder, loc, {dyn, dyn, heads, headSize}, {batch, length});
+  auto map = [&](ArrayRef<unsigned> dims) {
+    SmallVector<AffineExpr> exprs;
+    for (unsigned dim : dims)
+      exprs.push_back(getAffineDimExpr(dim, context));
+    return AffineMap::get(5, 0, exprs, context);
+  };
+  // (b, h, i, j, e), j reduced, e innermost: G's rows, then its columns
+  // (G^T), accumulate into the same dX.
+  const IT columnsReduced[] = {IT::parallel, IT::parallel, IT::parallel,
+                               IT::reduction, IT::parallel};
+  Value dx = buildContraction(builder, loc, g, x, zeros,
+                              {map({0, 1, 2, 3}), map({0, 3, 1, 4}),
+                               map({0, 2, 1, 4})},
+                              columnsReduced);
+  dx = buildContraction(builder, loc, g, x, dx,
+                        {map({0, 1, 3, 2}), map({0, 3, 1, 4}), map({0, 2, 1, 4})},
+                        columnsReduced);
+  Value inverseRoot = buildF32(
+      builder, loc, 1.0f / static_cast<float>(std::sqrt(double(headSize))));
+  dx = buildElementwise(builder, loc, {dx},
+                        [&](OpBuilder &b, Location l, ValueRange args) {
+                          return mul(b, l, args[0], inverseRoot);
+                        });
+  operandGradients.assign(
+      1, castTo(builder, loc, buildMergeHeads(builder, loc, dx), type));
+  return success();
+}
+
+/// l = ||u - v||, u = f(S)/||f(S)||, v = f(T)/||f(T)||, w = (u - v)/l
+/// (0 where l = 0):  dS = g (w - u <u, w>) / ||f(S)||,
+/// dT = g (v <v, w> - w) / ||f(T)||, both 0 where f filtered the entry.
+LogicalResult NormalizedDistanceOp::buildGradients(
+    OpBuilder &builder, ValueRange resultGradients,
+    SmallVectorImpl<Value> &operandGradients) {
+  Location loc = getLoc();
+  NormalizedDifference parts =
+      buildNormalizedDifference(builder, loc, getStudent(), getTeacher());
+  Value g = tensor::ExtractOp::create(builder, loc, resultGradients[0],
+                                      ValueRange{});
+  Value zero = buildF32(builder, loc, 0);
+  Value nonZero = arith::CmpFOp::create(builder, loc, arith::CmpFPredicate::ONE,
+                                        parts.distance, zero);
+  Value inverse = arith::SelectOp::create(
+      builder, loc, nonZero,
+      arith::DivFOp::create(builder, loc, buildF32(builder, loc, 1),
+                            parts.distance),
+      zero);
+  Value w = buildElementwise(builder, loc, {parts.difference},
+                             [&](OpBuilder &b, Location l, ValueRange args) {
+                               return mul(b, l, args[0], inverse);
+                             });
+  auto projection = [&](Value normalized) {
+    return buildTotalSum(
+        builder, loc,
+        buildElementwise(builder, loc, {normalized, w},
+                         [](OpBuilder &b, Location l, ValueRange args) {
+                           return mul(b, l, args[0], args[1]);
+                         }));
+  };
+  // sign +1: (w - u <u,w>) for the student; -1: (v <v,w> - w), the teacher.
+  auto gradient = [&](Value x, Value normalized, Value norm, float sign) {
+    Value along = projection(normalized);
+    Value factor = arith::DivFOp::create(builder, loc, g, norm);
+    return buildElementwise(
+        builder, loc, {x, normalized, w},
+        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+          Value direction = sub(b, l, args[2], mul(b, l, args[1], along));
+          Value signedDirection = mul(b, l, direction, buildF32(b, l, sign));
+          return mul(b, l, mul(b, l, signedDirection, factor),
+                     buildKeptByDistance(b, l, args[0]));
+        });
+  };
+  operandGradients.assign(
+      {gradient(getStudent(), parts.u, parts.studentNorm, 1.0f),
+       gradient(getTeacher(), parts.v, parts.teacherNorm, -1.0f)});
   return success();
 }

@@ -131,17 +131,27 @@ def Bert_AttentionOp : Bert_Op<"attention", [Pure, Bert_Differentiable,
     heads. `mask` (`[batch, seq]`, 1 for tokens and 0 for padding) is
     optional; without it no key is masked.
 
+    `probabilities` replaces the softmax for BiBERT training: `bool` is
+    Bi-Attention (`1{A > 0}` of the masked scores A, no normalisation; the
+    caller signs Q, K and V), `sign_softmax` the plain binarized baseline
+    `sign(softmax(A))`. Their gradients are in the enum's description.
+
     ```mlir
     %c = bert.attention %q, %k, %v mask %m heads(12)
+           : tensor<1x128x768xf32>, tensor<1x128xf32>
+    %b = bert.attention %bq, %bk, %bv mask %m heads(12) probabilities<bool>
            : tensor<1x128x768xf32>, tensor<1x128xf32>
     ```
   }];
   let arguments = (ins Bert_F32Tensor:$query, Bert_F32Tensor:$key,
-                       Bert_F32Tensor:$value, Optional<Bert_F32Tensor>:$mask,
-                       ConfinedAttr<I64Attr, [IntPositive]>:$heads);
+      Bert_F32Tensor:$value, Optional<Bert_F32Tensor>:$mask,
+      ConfinedAttr<I64Attr, [IntPositive]>:$heads,
+      DefaultValuedAttr<Bert_AttentionProbabilitiesAttr,
+                        "AttentionProbabilities::Softmax">:$probabilities);
   let results = (outs Bert_F32Tensor:$output);
   let assemblyFormat = [{
     $query `,` $key `,` $value (`mask` $mask^)? `heads` `(` $heads `)`
+    (`probabilities` `` $probabilities^)?
     attr-dict `:` type($query) (`,` type($mask)^)?
   }];
   let hasVerifier = 1;
@@ -167,6 +177,73 @@ def Bert_CrossEntropyOp : Bert_Op<"cross_entropy", [Pure, Bert_Differentiable]> 
     type($loss)
   }];
   let hasVerifier = 1;
+}
+
+def Bert_SoftCrossEntropyOp : Bert_Op<"soft_cross_entropy",
+    [Pure, Bert_Differentiable, AllTypesMatch<["logits", "targets"]>]> {
+  let summary = "cross-entropy of logits against a teacher's soft labels";
+  let description = [{
+    `-(1/(B C)) sum_{b,c} softmax(targets)[b, c] * log_softmax(logits)[b, c]`
+    over `[B, C]` logits: BiBERT's prediction distillation (SEMANTICS.md
+    2.8, the official code's `soft_cross_entropy`, mean over all B C
+    elements, temperature 1). The result is a rank-0 tensor.
+
+    ```mlir
+    %loss = bert.soft_cross_entropy %student, %teacher
+              : tensor<?x2xf32> -> tensor<f32>
+    ```
+  }];
+  let arguments = (ins Bert_F32Tensor:$logits, Bert_F32Tensor:$targets);
+  let results = (outs 0DTensorOf<[F32]>:$loss);
+  let assemblyFormat = [{
+    $logits `,` $targets attr-dict `:` type($logits) `->` type($loss)
+  }];
+  let hasVerifier = 1;
+}
+
+def Bert_HeadSimilarityOp : Bert_Op<"head_similarity",
+    [Pure, Bert_Differentiable]> {
+  let summary = "per-head self-similarity X X^T / sqrt(d) of Q, K or V";
+  let description = [{
+    Splits the hidden axis of a `[batch, seq, hidden]` tensor into `heads`
+    heads of `d = hidden / heads` and returns, per head,
+    `S[b, h, i, j] = sum_e X[b, i, h, e] X[b, j, h, e] / sqrt(d)`: BiBERT's
+    direction-matching distillation compares these matrices of the student's
+    and the teacher's real-valued Q, K and V (SEMANTICS.md 2.5 step 1, 2.8).
+
+    ```mlir
+    %s = bert.head_similarity %q heads(12)
+           : tensor<1x128x768xf32> -> tensor<1x12x128x128xf32>
+    ```
+  }];
+  let arguments = (ins Bert_F32Tensor:$input,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$heads);
+  let results = (outs Bert_F32Tensor:$output);
+  let assemblyFormat = [{
+    $input `heads` `(` $heads `)` attr-dict `:` type($input) `->` type($output)
+  }];
+  let hasVerifier = 1;
+}
+
+def Bert_NormalizedDistanceOp : Bert_Op<"normalized_distance",
+    [Pure, Bert_Differentiable, AllTypesMatch<["student", "teacher"]>]> {
+  let summary = "|| S/||S|| - T/||T|| ||, BiBERT's distillation distance";
+  let description = [{
+    The 2-norm of the difference of the two tensors, each divided by its own
+    2-norm, every norm taken over all the elements of the whole tensor (the
+    batch at once), not squared (SEMANTICS.md 2.8). Entries `<= -100` count
+    as 0 in both (the official code's mask filter). DMD applies it to the
+    head similarities, the representation loss to the hidden states.
+
+    ```mlir
+    %d = bert.normalized_distance %s, %t : tensor<2x4x8x8xf32> -> tensor<f32>
+    ```
+  }];
+  let arguments = (ins Bert_F32Tensor:$student, Bert_F32Tensor:$teacher);
+  let results = (outs 0DTensorOf<[F32]>:$distance);
+  let assemblyFormat = [{
+    $student `,` $teacher attr-dict `:` type($student) `->` type($distance)
+  }];
 }
 
 #endif // BERTC_DIALECTS_BERT_IR_BERTOPS_TD

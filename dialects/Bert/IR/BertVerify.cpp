@@ -106,3 +106,25 @@ LogicalResult CrossEntropyOp::verify() {
                             "the logits";
   return success();
 }
+
+LogicalResult SoftCrossEntropyOp::verify() {
+  if (getLogits().getType().getRank() != 2)
+    return emitOpError() << "logits must be [batch, classes], got rank "
+                         << getLogits().getType().getRank();
+  return success();
+}
+
+LogicalResult HeadSimilarityOp::verify() {
+  ArrayRef<int64_t> shape = getInput().getType().getShape();
+  if (shape.size() != 3)
+    return emitOpError() << "input must be [batch, seq, hidden], got rank "
+                         << shape.size();
+  if (ShapedType::isDynamic(shape[2]) || shape[2] % getHeads() != 0)
+    return emitOpError() << "hidden size must be static and divisible by "
+                         << getHeads() << " heads";
+  ArrayRef<int64_t> result = getOutput().getType().getShape();
+  if (result.size() != 4 ||
+      !compatibleShapes({shape[0], getHeads(), shape[1], shape[1]}, result))
+    return emitOpError() << "result must be [batch, heads, seq, seq]";
+  return success();
+}

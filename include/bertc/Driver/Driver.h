@@ -40,6 +40,11 @@ struct Options {
   double maxGradNorm = 1.0;
   /// Bi-Attention's bool with --quant=binary: "gt" (code) or "ge" (paper).
   std::string boolRule = "gt";
+  /// --mode=train --quant=binary: the student's attention, "bi"
+  /// (Bi-Attention) or "sign" (sign(softmax), the plain baseline), and
+  /// whether the distillation loss has the DMD terms.
+  std::string binaryAttention = "bi";
+  bool dmd = true;
   /// --quant=q8: a JSON file of activation thresholds (Driver/Thresholds.h),
   /// linears kept f32, and the int8 kernel: auto (from the target's
   /// features), generic, avx2 or vnni.

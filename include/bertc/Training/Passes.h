@@ -28,6 +28,8 @@ namespace bertc {
 
 /// The attribute that marks the arguments bert-differentiate differentiates.
 inline constexpr const char *kTrainableAttr = "bertc.trainable";
+/// The unit attribute on the ops of BiBERT's frozen teacher.
+inline constexpr const char *kTeacherAttr = "bertc.teacher";
 /// The module attribute listing the flat parameter vector's tensors.
 inline constexpr const char *kParametersAttr = "bertc.parameters";
 

@@ -21,9 +21,14 @@ def MakeTrainablePass : Pass<"bert-make-trainable", "::mlir::ModuleOp"> {
 
     One flat buffer keeps the training ABI independent of the model's size:
     the optimizer updates it elementwise and checkpoints write it by slices.
+    Where `bert-distill-bibert` has added `teacher_logits` and
+    `distillation` results, the loss is BiBERT's (SEMANTICS.md 2.8):
+    `soft_cross_entropy(logits, teacher_logits) + 0.5 * cross_entropy +
+    distillation`; the teacher's constants (`bertc.teacher`) stay constants.
   }];
   let dependentDialects = [
     "::bertc::bert::BertDialect",
+    "::mlir::arith::ArithDialect",
     "::mlir::func::FuncDialect",
     "::mlir::tensor::TensorDialect"
   ];
@@ -129,6 +134,73 @@ def FakeQuantizeQ8Pass : Pass<"bert-fake-quantize-q8", "::mlir::ModuleOp"> {
     "::mlir::arith::ArithDialect",
     "::mlir::linalg::LinalgDialect",
     "::mlir::tensor::TensorDialect"
+  ];
+}
+
+def DistillBiBERTPass : Pass<"bert-distill-bibert", "::mlir::ModuleOp"> {
+  let summary = "Adds BiBERT's frozen float teacher and its distillation terms";
+  let description = [{
+    Runs on the float model's entry (calls inlined), before
+    `bert-binarize-for-training` and `bert-make-trainable`. The forward is
+    cloned as the teacher (SEMANTICS.md 2.7: the same checkpoint, float,
+    frozen); every cloned op carries the unit attribute `bertc.teacher`, so
+    that the later passes neither binarize it nor train its weights. Two
+    results are appended to the entry, and to `bertc.outputs`:
+    `teacher_logits` and `distillation`, the sum of (2.8)
+    - DMD: per layer, `normalized_distance` of the student's and the
+      teacher's `head_similarity` of Q, of K and of V (the real-valued
+      projections, before any sign), unless `dmd` is false;
+    - L_rep: `normalized_distance` of the student's and the teacher's
+      hidden states, the embedding LayerNorm's output and each layer's
+      output (layers + 1 of them), unless `hidden-states` is false.
+    `bert-make-trainable` adds the prediction term (soft cross-entropy
+    against the teacher's logits plus 0.5 times the hard cross-entropy).
+  }];
+  let options = [
+    Option<"dmd", "dmd", "bool", /*default=*/"true",
+           "add the direction-matching terms of Q, K and V">,
+    Option<"hiddenStates", "hidden-states", "bool", /*default=*/"true",
+           "add the hidden-state distances (L_rep)">
+  ];
+  let dependentDialects = [
+    "::bertc::bert::BertDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::func::FuncDialect"
+  ];
+}
+
+def BinarizeForTrainingPass
+    : Pass<"bert-binarize-for-training", "::mlir::ModuleOp"> {
+  let summary = "BiBERT's student in training form: latent f32 weights, signs with STEs";
+  let description = [{
+    Rewrites the float graph into BiBERT's 1-1-1 student as the official
+    code trains it (SEMANTICS.md 2.1-2.6), in f32 with `bq` quantizers whose
+    straight-through estimators `bert-differentiate` uses (2.9):
+    - every linear but the classifier: `bq.binarize form<weight>` of its
+      weight (alpha per row, centred sign) and `bq.binarize form<activation>`
+      of its input, both with the inclusive window;
+    - the word-embedding table: `bq.binarize form<weight>`;
+    - attention: `bq.binarize form<activation> window<strict>` of Q, K and V
+      and the weights that `attention` names: `bool` (Bi-Attention, the
+      code's `1{A > 0}` and `|A| < 1`), `bool_paper` (the paper's
+      `1{A >= 0}` and `|A| <= 1`, with the inclusive window on Q, K, V too)
+      or `sign_softmax` (the plain binarized baseline).
+    sign(0) is 0, as torch.sign. Ops marked `bertc.teacher` are left alone.
+  }];
+  let options = [
+    Option<"attention", "attention", "::bertc::bert::AttentionProbabilities",
+           /*default=*/"::bertc::bert::AttentionProbabilities::Bool",
+           "the student's attention weights", [{::llvm::cl::values(
+             clEnumValN(::bertc::bert::AttentionProbabilities::Bool, "bool",
+                        "Bi-Attention, the official code"),
+             clEnumValN(::bertc::bert::AttentionProbabilities::BoolPaper,
+                        "bool_paper", "Bi-Attention, the paper's rule and windows"),
+             clEnumValN(::bertc::bert::AttentionProbabilities::SignSoftmax,
+                        "sign_softmax", "sign(softmax), the plain baseline"))}]>
+  ];
+  let dependentDialects = [
+    "::bertc::bq::BQDialect",
+    "::bertc::bert::BertDialect"
   ];
 }
 

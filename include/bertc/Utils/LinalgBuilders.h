@@ -160,6 +160,34 @@ mlir::Value buildTableLookup(mlir::OpBuilder &builder, mlir::Location loc,
                              mlir::RankedTensorType resultType,
                              TableReader read);
 
+/// The sum of every element of `x` as an f32 scalar.
+mlir::Value buildTotalSum(mlir::OpBuilder &builder, mlir::Location loc,
+                          mlir::Value x);
+
+/// log_softmax over the last axis (z - max - log sum exp(z - max), as
+/// PyTorch computes it).
+mlir::Value buildLogSoftmax(mlir::OpBuilder &builder, mlir::Location loc,
+                            mlir::Value input);
+
+/// BiBERT's normalised distance ||u - v|| with u = f(S)/||f(S)||,
+/// v = f(T)/||f(T)||, f zeroing entries <= -100, every norm over the whole
+/// tensor (SEMANTICS.md 2.8). The forward and its gradient share it.
+struct NormalizedDifference {
+  mlir::Value u, v;          // the normalised tensors
+  mlir::Value difference;    // u - v
+  mlir::Value studentNorm;   // ||f(S)||, f32 scalar
+  mlir::Value teacherNorm;   // ||f(T)||, f32 scalar
+  mlir::Value distance;      // ||u - v||, f32 scalar
+};
+NormalizedDifference buildNormalizedDifference(mlir::OpBuilder &builder,
+                                               mlir::Location loc,
+                                               mlir::Value student,
+                                               mlir::Value teacher);
+
+/// 1 where x > -100 (the entries the distance keeps), else 0: inside a body.
+mlir::Value buildKeptByDistance(mlir::OpBuilder &builder, mlir::Location loc,
+                                mlir::Value x);
+
 } // namespace bertc
 
 #endif // BERTC_UTILS_LINALGBUILDERS_H

@@ -411,7 +411,7 @@ struct BitwiseAffineMatmulLowering
 };
 
 //===----------------------------------------------------------------------===//
-// Elementwise: binarize (activation form) and bool
+// Elementwise: binarize and bool
 //===----------------------------------------------------------------------===//
 
 /// An f32 elementwise generic computing `body(x)`.
@@ -441,29 +441,65 @@ static Value selectByComparison(OpBuilder &b, Location l, Value x,
       arith::ConstantOp::create(b, l, b.getF32FloatAttr(onFalse)));
 }
 
+/// The sign of x under `zero`'s policy for sign(0), as f32.
+static Value buildSign(OpBuilder &b, Location l, Value x, SignZeroPolicy zero) {
+  if (zero == SignZeroPolicy::PlusOne) // x >= 0 -> +1, else -1
+    return selectByComparison(b, l, x, arith::CmpFPredicate::OGE, 1, -1);
+  // torch.sign: +1, -1, or 0 for 0.
+  Value positive = selectByComparison(b, l, x, arith::CmpFPredicate::OGT, 1, 0);
+  Value negative = selectByComparison(b, l, x, arith::CmpFPredicate::OLT, 1, 0);
+  return arith::SubFOp::create(b, l, positive, negative);
+}
+
+/// The row sums of f(x) over the last axis, f applied per element.
+static Value buildRowSumOf(OpBuilder &b, Location l, Value x,
+                           function_ref<Value(OpBuilder &, Location, Value)> f) {
+  return buildLastAxisReduction(
+      b, l, x, buildF32(b, l, 0),
+      [&](OpBuilder &ib, Location il, ValueRange args) -> Value {
+        return arith::AddFOp::create(ib, il, f(ib, il, args[0]), args[1]);
+      });
+}
+
+/// A weight computed at run time (training): alpha_o sign(W_o - mean W_o),
+/// alpha_o = mean|W_o| of the un-centred row (SEMANTICS.md 2.2). Constant
+/// weights never get here: they fold at compile time.
+static Value buildBinarizedWeight(OpBuilder &b, Location l, Value weight,
+                                  SignZeroPolicy zero) {
+  Value columns = buildLastAxisSizeF32(b, l, weight);
+  Value sums = buildRowSumOf(b, l, weight,
+                             [](OpBuilder &, Location, Value x) { return x; });
+  Value magnitudes = buildRowSumOf(b, l, weight, [](OpBuilder &ib, Location il,
+                                                    Value x) -> Value {
+    return math::AbsFOp::create(ib, il, x);
+  });
+  return buildRowwise(
+      b, l, weight, {sums, magnitudes},
+      [&](OpBuilder &ib, Location il, ValueRange args) -> Value {
+        Value mean = arith::DivFOp::create(ib, il, args[1], columns);
+        Value alpha = arith::DivFOp::create(ib, il, args[2], columns);
+        Value centred = arith::SubFOp::create(ib, il, args[0], mean);
+        return arith::MulFOp::create(ib, il, alpha,
+                                     buildSign(ib, il, centred, zero));
+      });
+}
+
 struct BinarizeLowering : OpConversionPattern<BinarizeOp> {
   using OpConversionPattern::OpConversionPattern;
 
   LogicalResult
   matchAndRewrite(BinarizeOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    if (op.getForm() != BinarizeForm::Activation)
-      return rewriter.notifyMatchFailure(
-          op, "weight binarization is folded at compile time; a non-constant "
-              "weight has no inference lowering");
-    bool plusOne = op.getZero() == SignZeroPolicy::PlusOne;
-    Value result = buildUnary(
-        rewriter, op.getLoc(), adaptor.getInput(),
-        [&](OpBuilder &b, Location l, Value x) -> Value {
-          if (plusOne) // x >= 0 -> +1, else -1
-            return selectByComparison(b, l, x, arith::CmpFPredicate::OGE, 1, -1);
-          // torch.sign: +1, -1, or 0 for 0.
-          Value positive =
-              selectByComparison(b, l, x, arith::CmpFPredicate::OGT, 1, 0);
-          Value negative =
-              selectByComparison(b, l, x, arith::CmpFPredicate::OLT, 1, 0);
-          return arith::SubFOp::create(b, l, positive, negative);
-        });
+    SignZeroPolicy zero = op.getZero();
+    if (op.getForm() == BinarizeForm::Weight) {
+      rewriter.replaceOp(op, buildBinarizedWeight(rewriter, op.getLoc(),
+                                                  adaptor.getInput(), zero));
+      return success();
+    }
+    Value result = buildUnary(rewriter, op.getLoc(), adaptor.getInput(),
+                              [&](OpBuilder &b, Location l, Value x) -> Value {
+                                return buildSign(b, l, x, zero);
+                              });
     rewriter.replaceOp(op, result);
     return success();
   }

@@ -81,7 +81,8 @@ struct AttentionLowering : OpConversionPattern<bert::AttentionOp> {
     scores = buildScaledMaskedScores(
         rewriter, loc, scores, adaptor.getMask(),
         static_cast<float>(std::sqrt(double(headSize))));
-    Value probabilities = buildSoftmax(rewriter, loc, scores);
+    Value probabilities = bert::buildAttentionProbabilities(
+        rewriter, loc, scores, op.getProbabilities());
 
     // context[b, i, h, e] = sum_j p[b, h, i, j] v[b, j, h, e], iterated as
     // (b, h, i, j, e): the innermost loop runs over e, contiguous in v and
@@ -107,9 +108,51 @@ struct AttentionLowering : OpConversionPattern<bert::AttentionOp> {
   }
 };
 
+/// S[b, h, i, j] = sum_e x[b, i, h, e] x[b, j, h, e] / sqrt(d), e innermost
+/// (a reduction along rows of x: distillation only, not on the hot path).
+struct HeadSimilarityLowering : OpConversionPattern<bert::HeadSimilarityOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(bert::HeadSimilarityOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    int64_t heads = op.getHeads();
+    int64_t headSize = op.getInput().getType().getDimSize(2) / heads;
+    MLIRContext *context = getContext();
+    Value x = buildSplitHeads(rewriter, loc, adaptor.getInput(), heads);
+    Value batch = tensor::DimOp::create(rewriter, loc, adaptor.getInput(), 0);
+    Value length = tensor::DimOp::create(rewriter, loc, adaptor.getInput(), 1);
+    int64_t dyn = ShapedType::kDynamic;
+    AffineExpr b, h, i, j, e;
+    bindDims(context, b, h, i, j, e);
+    using IT = utils::IteratorType;
+    const IT iterators[] = {IT::parallel, IT::parallel, IT::parallel,
+                            IT::parallel, IT::reduction};
+    Value products = buildContraction(
+        rewriter, loc, x, x,
+        buildZeros(rewriter, loc, {dyn, heads, dyn, dyn}, {batch, length, length}),
+        {AffineMap::get(5, 0, {b, i, h, e}, context),
+         AffineMap::get(5, 0, {b, j, h, e}, context),
+         AffineMap::get(5, 0, {b, h, i, j}, context)},
+        iterators);
+    Value root = buildF32(rewriter, loc,
+                          static_cast<float>(std::sqrt(double(headSize))));
+    Value scaled = buildElementwise(
+        rewriter, loc, {products},
+        [&](OpBuilder &ob, Location l, ValueRange args) -> Value {
+          return arith::DivFOp::create(ob, l, args[0], root);
+        });
+    if (scaled.getType() != op.getType())
+      scaled = tensor::CastOp::create(rewriter, loc, op.getType(), scaled);
+    rewriter.replaceOp(op, scaled);
+    return success();
+  }
+};
+
 } // namespace
 
 void bertc::bert_to_linalg::populateAttentionPatterns(
     RewritePatternSet &patterns) {
-  patterns.add<AttentionLowering>(patterns.getContext());
+  patterns.add<AttentionLowering, HeadSimilarityLowering>(patterns.getContext());
 }

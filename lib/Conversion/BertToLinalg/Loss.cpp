@@ -1,4 +1,4 @@
-//===- Loss.cpp - bert.cross_entropy to linalg ----------------------------===//
+//===- Loss.cpp - bert's losses and distances to linalg -------------------===//
 
 #include "Patterns.h"
 
@@ -74,8 +74,62 @@ struct CrossEntropyLowering : OpConversionPattern<bert::CrossEntropyOp> {
   }
 };
 
+/// A rank-0 f32 tensor holding `scalar`.
+static Value toRankZero(OpBuilder &builder, Location loc, Value scalar) {
+  return tensor::FromElementsOp::create(
+      builder, loc, RankedTensorType::get({}, builder.getF32Type()),
+      ValueRange{scalar});
+}
+
+/// -(1/(BC)) sum softmax(t) log_softmax(z).
+struct SoftCrossEntropyLowering
+    : OpConversionPattern<bert::SoftCrossEntropyOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(bert::SoftCrossEntropyOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value logits = adaptor.getLogits();
+    Value products = buildElementwise(
+        rewriter, loc,
+        {buildSoftmax(rewriter, loc, adaptor.getTargets()),
+         buildLogSoftmax(rewriter, loc, logits)},
+        [](OpBuilder &b, Location l, ValueRange args) -> Value {
+          return arith::MulFOp::create(b, l, args[0], args[1]);
+        });
+    Value count = arith::MulIOp::create(
+        rewriter, loc, tensor::DimOp::create(rewriter, loc, logits, 0),
+        tensor::DimOp::create(rewriter, loc, logits, 1));
+    Value countF32 = arith::UIToFPOp::create(
+        rewriter, loc, rewriter.getF32Type(),
+        arith::IndexCastUIOp::create(rewriter, loc, rewriter.getI64Type(), count));
+    Value mean = arith::DivFOp::create(
+        rewriter, loc, buildTotalSum(rewriter, loc, products), countF32);
+    rewriter.replaceOp(
+        op, toRankZero(rewriter, loc, arith::NegFOp::create(rewriter, loc, mean)));
+    return success();
+  }
+};
+
+struct NormalizedDistanceLowering
+    : OpConversionPattern<bert::NormalizedDistanceOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(bert::NormalizedDistanceOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    NormalizedDifference parts = buildNormalizedDifference(
+        rewriter, loc, adaptor.getStudent(), adaptor.getTeacher());
+    rewriter.replaceOp(op, toRankZero(rewriter, loc, parts.distance));
+    return success();
+  }
+};
+
 } // namespace
 
 void bertc::bert_to_linalg::populateLossPatterns(RewritePatternSet &patterns) {
-  patterns.add<CrossEntropyLowering>(patterns.getContext());
+  patterns.add<CrossEntropyLowering, SoftCrossEntropyLowering,
+               NormalizedDistanceLowering>(patterns.getContext());
 }
