@@ -74,6 +74,33 @@ echo "== BiBERT binarization of the float model, no distillation"
 "$compile" float/best --quant=binary --emit=exe -o binary.exe
 binary_acc=$(accuracy ./binary.exe)
 
+# BiBERT distillation from the float model (teacher and student both start
+# from float/best, SEMANTICS.md 2.7), BertAdam with BiBERT's SST-2 recipe
+# (lr 1e-4, batch 16, decay 0.01, seed 42) but a budget of
+# $BIBERT_STEPS steps (default 2000: half an epoch; the recipe runs 10
+# epochs). Each row is the best dev accuracy the training executable
+# measured with its own forward (the training graph: torch.sign's 0 for
+# sign(0)); the Bi-Attention rows are also compiled with --quant=binary,
+# whose packed bits take sign(0) as +1 (SEMANTICS.md 3.5).
+bibert_steps="${BIBERT_STEPS:-2000}"
+best_dev() { grep -o 'dev accuracy [0-9.]*' "$1" | awk '{print $3}' | sort -n | tail -1; }
+bibert() { # NAME FLAGS...
+  local name=$1; shift
+  echo "== BiBERT distillation: $name ($bibert_steps steps)"
+  "$compile" float/best --mode=train --quant=binary --optimizer=bert-adam \
+    --weight-decay=0.01 "$@" --emit=exe -o "$name.train"
+  ./"$name.train" "${train_flags[@]}" --batch 16 --epochs 1 \
+    --max-steps "$bibert_steps" --eval-every 500 --lr 1e-4 --out "$name" 2>"$name.log"
+}
+bibert bibert
+bibert bibert-nodmd --dmd=false
+bibert bibert-sign --binary-attention=sign
+"$compile" bibert/best --quant=binary --emit=exe -o bibert.exe
+"$compile" bibert-nodmd/best --quant=binary --emit=exe -o bibert-nodmd.exe
+bibert_acc=$(best_dev bibert.log); bibert_inf=$(accuracy ./bibert.exe)
+nodmd_acc=$(best_dev bibert-nodmd.log); nodmd_inf=$(accuracy ./bibert-nodmd.exe)
+sign_acc=$(best_dev bibert-sign.log)
+
 cat <<EOF
 
 SST-2 dev accuracy (872 sentences), compiled inference of each checkpoint:
@@ -81,4 +108,7 @@ SST-2 dev accuracy (872 sentences), compiled inference of each checkpoint:
   q8 post-training (calibrated)         $ptq_acc
   q8 quantization-aware training        $qat_acc
   binary, no distillation (as is)       $binary_acc
+  binary, BiBERT distillation (DMD)     $bibert_acc (training forward), $bibert_inf (--quant=binary)
+  binary, distillation without DMD      $nodmd_acc (training forward), $nodmd_inf (--quant=binary)
+  binary, sign(softmax) attention + DMD $sign_acc (training forward)
 EOF

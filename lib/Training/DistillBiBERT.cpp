@@ -92,8 +92,9 @@ static void addDirectionMatching(OpBuilder &builder, bert::AttentionOp attention
       return bert::HeadSimilarityOp::create(builder, loc, similarityType, x,
                                             builder.getI64IntegerAttr(heads));
     };
-    terms.push_back(buildDistance(builder, loc, similarity(projection),
-                                  similarity(mapping.lookup(projection))));
+    Value student = similarity(projection);
+    Value teacher = similarity(mapping.lookup(projection));
+    terms.push_back(buildDistance(builder, loc, student, teacher));
   }
 }
 

@@ -175,3 +175,44 @@ func.func @negative_padding(%t: tensor<10x4xf32>, %ids: tensor<2xi32>) {
   %e = bert.embedding %t, %ids padding_idx(-1) : tensor<10x4xf32>, tensor<2xi32> -> tensor<2x4xf32>
   return
 }
+
+// -----
+
+func.func @similarity_heads(%x: tensor<2x4x10xf32>) {
+  // expected-error @+1 {{hidden size must be static and divisible by 3 heads}}
+  %s = bert.head_similarity %x heads(3) : tensor<2x4x10xf32> -> tensor<2x3x4x4xf32>
+  return
+}
+
+// -----
+
+func.func @similarity_shape(%x: tensor<2x4x8xf32>) {
+  // expected-error @+1 {{result must be [batch, heads, seq, seq]}}
+  %s = bert.head_similarity %x heads(2) : tensor<2x4x8xf32> -> tensor<2x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @distance_types(%s: tensor<2x4xf32>, %t: tensor<2x5xf32>) {
+  // expected-error @+1 {{failed to verify that all of {student, teacher} have same type}}
+  %d = "bert.normalized_distance"(%s, %t) : (tensor<2x4xf32>, tensor<2x5xf32>) -> tensor<f32>
+  return
+}
+
+// -----
+
+func.func @soft_cross_entropy_rank(%z: tensor<2x3x4xf32>) {
+  // expected-error @+1 {{logits must be [batch, classes], got rank 3}}
+  %l = bert.soft_cross_entropy %z, %z : tensor<2x3x4xf32> -> tensor<f32>
+  return
+}
+
+// -----
+
+func.func @attention_probabilities(%q: tensor<1x4x8xf32>) {
+  // expected-error @+2 {{to be one of: softmax, bool, sign_softmax, bool_paper}}
+  // expected-error @+1 {{failed to parse Bert_AttentionProbabilitiesAttr}}
+  %c = bert.attention %q, %q, %q heads(2) probabilities<sigmoid> : tensor<1x4x8xf32>
+  return
+}

@@ -46,3 +46,20 @@ func.func @training(%table: tensor<50x8xf32>, %ids: tensor<?x?xi32>,
   %loss = bert.cross_entropy %logits, %labels : tensor<?x3xf32>, tensor<?xi32> -> tensor<f32>
   return %loss : tensor<f32>
 }
+
+// BiBERT training: attention weights other than softmax, and the
+// distillation ops.
+// CHECK-LABEL: func.func @distillation
+func.func @distillation(%q: tensor<2x4x8xf32>, %m: tensor<2x4xf32>, %z: tensor<2x3xf32>, %t: tensor<2x3xf32>) -> (tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<f32>, tensor<f32>) {
+  // CHECK: bert.attention %{{.*}}, %{{.*}}, %{{.*}} mask %{{.*}} heads(2) probabilities<bool> :
+  %a = bert.attention %q, %q, %q mask %m heads(2) probabilities<bool> : tensor<2x4x8xf32>, tensor<2x4xf32>
+  // CHECK: bert.attention %{{.*}}, %{{.*}}, %{{.*}} heads(2) probabilities<sign_softmax> :
+  %b = bert.attention %q, %q, %q heads(2) probabilities<sign_softmax> : tensor<2x4x8xf32>
+  // CHECK: bert.head_similarity %{{.*}} heads(2) : tensor<2x4x8xf32> -> tensor<2x2x4x4xf32>
+  %s = bert.head_similarity %q heads(2) : tensor<2x4x8xf32> -> tensor<2x2x4x4xf32>
+  // CHECK: bert.normalized_distance %{{.*}}, %{{.*}} : tensor<2x2x4x4xf32> -> tensor<f32>
+  %d = bert.normalized_distance %s, %s : tensor<2x2x4x4xf32> -> tensor<f32>
+  // CHECK: bert.soft_cross_entropy %{{.*}}, %{{.*}} : tensor<2x3xf32> -> tensor<f32>
+  %l = bert.soft_cross_entropy %z, %t : tensor<2x3xf32> -> tensor<f32>
+  return %a, %b, %d, %l : tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<f32>, tensor<f32>
+}
