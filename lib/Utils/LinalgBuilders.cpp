@@ -406,6 +406,17 @@ Value bertc::buildRowMax(OpBuilder &builder, Location loc, Value input) {
       });
 }
 
+Value bertc::buildElementCountF32(OpBuilder &builder, Location loc, Value x) {
+  auto type = cast<RankedTensorType>(x.getType());
+  Value count = arith::ConstantIndexOp::create(builder, loc, 1);
+  for (int64_t axis = 0; axis < type.getRank(); ++axis)
+    count = arith::MulIOp::create(builder, loc, count,
+                                  tensor::DimOp::create(builder, loc, x, axis));
+  Value asInteger =
+      arith::IndexCastUIOp::create(builder, loc, builder.getI64Type(), count);
+  return arith::UIToFPOp::create(builder, loc, builder.getF32Type(), asInteger);
+}
+
 Value bertc::buildTotalSum(OpBuilder &builder, Location loc, Value x) {
   auto type = cast<RankedTensorType>(x.getType());
   int64_t rank = type.getRank();

@@ -185,3 +185,29 @@ func.func @attention(%q: tensor<2x3x8xf32> {bertc.trainable}, %k: tensor<2x3x8xf
   %loss = bert.cross_entropy %cls, %labels : tensor<2x8xf32>, tensor<2xi32> -> tensor<f32>
   return %loss : tensor<f32>
 }
+
+// -----
+
+// Bi-Attention (probabilities<bool>): P = 1{A > 0} of the masked scores;
+// dS is dP inside the strict window |A| < 1, divided by sqrt(d) (no
+// softmax Jacobian).
+// CHECK-LABEL: func.func @bi_attention
+// CHECK: %[[A:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %arg3 : tensor<2x2x3x3xf32>, tensor<2x3xf32>)
+// CHECK: %[[P:.*]] = linalg.generic {{.*}} ins(%[[A]] : tensor<2x2x3x3xf32>)
+// CHECK: arith.cmpf ogt
+// CHECK: %[[DP:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
+// CHECK: %[[DS:.*]] = linalg.generic {{.*}} ins(%[[DP]], %[[A]] : tensor<2x2x3x3xf32>, tensor<2x2x3x3xf32>)
+// CHECK: math.absf
+// CHECK: arith.cmpf olt
+// CHECK: arith.select
+// CHECK: linalg.generic {{.*}} ins(%[[DS]], %{{.*}} : tensor<2x2x3x3xf32>, tensor<2x3x2x4xf32>)
+// CHECK: linalg.generic {{.*}} ins(%[[P]], %{{.*}} : tensor<2x2x3x3xf32>, tensor<2x3x2x4xf32>)
+// CHECK: return
+func.func @bi_attention(%q: tensor<2x3x8xf32> {bertc.trainable}, %k: tensor<2x3x8xf32>,
+                        %v: tensor<2x3x8xf32> {bertc.trainable}, %mask: tensor<2x3xf32>,
+                        %labels: tensor<2xi32>) -> tensor<f32> {
+  %c = bert.attention %q, %k, %v mask %mask heads(2) probabilities<bool> : tensor<2x3x8xf32>, tensor<2x3xf32>
+  %cls = tensor.extract_slice %c[0, 0, 0] [2, 1, 8] [1, 1, 1] : tensor<2x3x8xf32> to tensor<2x8xf32>
+  %loss = bert.cross_entropy %cls, %labels : tensor<2x8xf32>, tensor<2xi32> -> tensor<f32>
+  return %loss : tensor<f32>
+}

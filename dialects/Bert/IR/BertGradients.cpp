@@ -36,6 +36,15 @@ static Value sub(OpBuilder &b, Location l, Value x, Value y) {
   return arith::SubFOp::create(b, l, x, y);
 }
 
+/// A map of the (b, h, i, j, e) iteration space of the per-head products
+/// onto the axes `dims`.
+static AffineMap headMap(MLIRContext *context, ArrayRef<unsigned> dims) {
+  SmallVector<AffineExpr> exprs;
+  for (unsigned dim : dims)
+    exprs.push_back(getAffineDimExpr(dim, context));
+  return AffineMap::get(5, 0, exprs, context);
+}
+
 /// `value` cast to `type` where a static size became dynamic on the way.
 static Value castTo(OpBuilder &builder, Location loc, Value value, Type type) {
   if (value.getType() == type)
@@ -321,8 +330,8 @@ Value bertc::bert::buildAttentionProbabilities(OpBuilder &builder,
 /// softmax's Jacobian (sign(softmax)'s STE passes probabilities unchanged,
 /// all of them lying inside its window), or bool's window on the scores.
 static Value buildScoreGradient(OpBuilder &builder, Location loc, Value dp,
-                                Value scores, AttentionProbabilities kind,
-                                float root) {
+                                Value scores, Value weights,
+                                AttentionProbabilities kind, float root) {
   Value inverseRoot = buildF32(builder, loc, 1.0f / root);
   if (kind == AttentionProbabilities::Bool ||
       kind == AttentionProbabilities::BoolPaper) {
@@ -340,7 +349,9 @@ static Value buildScoreGradient(OpBuilder &builder, Location loc, Value dp,
                                          buildF32(b, l, 0));
         });
   }
-  Value p = buildSoftmax(builder, loc, scores);
+  Value p = kind == AttentionProbabilities::Softmax
+                ? weights
+                : buildSoftmax(builder, loc, scores);
   Value projections = buildRowSum(
       builder, loc,
       buildElementwise(builder, loc, {dp, p},
@@ -384,12 +395,7 @@ AttentionOp::buildGradients(OpBuilder &builder, ValueRange resultGradients,
   auto headZeros = [&] {
     return buildZeros(builder, loc, {dyn, dyn, heads, headSize}, {batch, length});
   };
-  auto map = [&](ArrayRef<unsigned> dims) {
-    SmallVector<AffineExpr> exprs;
-    for (unsigned dim : dims)
-      exprs.push_back(getAffineDimExpr(dim, context));
-    return AffineMap::get(5, 0, exprs, context);
-  };
+  auto map = [&](ArrayRef<unsigned> dims) { return headMap(context, dims); };
   const IT lastReduced[] = {IT::parallel, IT::parallel, IT::parallel,
                             IT::parallel, IT::reduction};
 
@@ -405,7 +411,8 @@ AttentionOp::buildGradients(OpBuilder &builder, ValueRange resultGradients,
                               {map({0, 2, 1, 4}), map({0, 3, 1, 4}),
                                map({0, 1, 2, 3})},
                               lastReduced);
-  Value ds = buildScoreGradient(builder, loc, dp, scores, getProbabilities(), root);
+  Value ds = buildScoreGradient(builder, loc, dp, scores, p,
+                                getProbabilities(), root);
 
   // The [B, L, h, d] gradients iterate (b, h, i, j, e) with e innermost:
   // e runs along rows of Q, K, V, G and the result, so each step is a
@@ -475,13 +482,8 @@ CrossEntropyOp::buildGradients(OpBuilder &builder, ValueRange resultGradients,
 static Value scalePerElement(OpBuilder &builder, Location loc, Value gradient,
                              Value x) {
   Value scale = tensor::ExtractOp::create(builder, loc, gradient, ValueRange{});
-  Value rows = tensor::DimOp::create(builder, loc, x, 0);
-  Value columns = tensor::DimOp::create(builder, loc, x, 1);
-  Value count = arith::MulIOp::create(builder, loc, rows, columns);
-  Value countF32 = arith::UIToFPOp::create(
-      builder, loc, builder.getF32Type(),
-      arith::IndexCastUIOp::create(builder, loc, builder.getI64Type(), count));
-  return arith::DivFOp::create(builder, loc, scale, countF32);
+  return arith::DivFOp::create(builder, loc, scale,
+                               buildElementCountF32(builder, loc, x));
 }
 
 /// loss = -(1/(BC)) sum p_t log_softmax(z), p_t = softmax(t):
@@ -533,12 +535,7 @@ HeadSimilarityOp::buildGradients(OpBuilder &builder, ValueRange resultGradients,
   int64_t dyn = ShapedType::kDynamic;
   Value zeros =
       buildZeros(builder, loc, {dyn, dyn, heads, headSize}, {batch, length});
-  auto map = [&](ArrayRef<unsigned> dims) {
-    SmallVector<AffineExpr> exprs;
-    for (unsigned dim : dims)
-      exprs.push_back(getAffineDimExpr(dim, context));
-    return AffineMap::get(5, 0, exprs, context);
-  };
+  auto map = [&](ArrayRef<unsigned> dims) { return headMap(context, dims); };
   // (b, h, i, j, e), j reduced, e innermost: G's rows, then its columns
   // (G^T), accumulate into the same dX.
   const IT columnsReduced[] = {IT::parallel, IT::parallel, IT::parallel,

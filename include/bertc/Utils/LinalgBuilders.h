@@ -160,6 +160,10 @@ mlir::Value buildTableLookup(mlir::OpBuilder &builder, mlir::Location loc,
                              mlir::RankedTensorType resultType,
                              TableReader read);
 
+/// The number of elements of `x` as an f32 scalar.
+mlir::Value buildElementCountF32(mlir::OpBuilder &builder, mlir::Location loc,
+                                 mlir::Value x);
+
 /// The sum of every element of `x` as an f32 scalar.
 mlir::Value buildTotalSum(mlir::OpBuilder &builder, mlir::Location loc,
                           mlir::Value x);

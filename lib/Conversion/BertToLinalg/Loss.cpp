@@ -98,14 +98,9 @@ struct SoftCrossEntropyLowering
         [](OpBuilder &b, Location l, ValueRange args) -> Value {
           return arith::MulFOp::create(b, l, args[0], args[1]);
         });
-    Value count = arith::MulIOp::create(
-        rewriter, loc, tensor::DimOp::create(rewriter, loc, logits, 0),
-        tensor::DimOp::create(rewriter, loc, logits, 1));
-    Value countF32 = arith::UIToFPOp::create(
-        rewriter, loc, rewriter.getF32Type(),
-        arith::IndexCastUIOp::create(rewriter, loc, rewriter.getI64Type(), count));
-    Value mean = arith::DivFOp::create(
-        rewriter, loc, buildTotalSum(rewriter, loc, products), countF32);
+    Value mean = arith::DivFOp::create(rewriter, loc,
+                                       buildTotalSum(rewriter, loc, products),
+                                       buildElementCountF32(rewriter, loc, logits));
     rewriter.replaceOp(
         op, toRankZero(rewriter, loc, arith::NegFOp::create(rewriter, loc, mean)));
     return success();
