@@ -124,7 +124,7 @@ LogicalResult HeadSimilarityOp::verify() {
                          << getHeads() << " heads";
   ArrayRef<int64_t> result = getOutput().getType().getShape();
   if (result.size() != 4 ||
-      !compatibleShapes({shape[0], getHeads(), shape[1], shape[1]}, result))
+      !compatibleShapes({shape[0], int64_t(getHeads()), shape[1], shape[1]}, result))
     return emitOpError() << "result must be [batch, heads, seq, seq]";
   return success();
 }
