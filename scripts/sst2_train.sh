@@ -13,11 +13,15 @@
 #    training rows) and quantization-aware training from the float model
 #    (--mode=train --quant=q8), then int8 inference from its thresholds.
 # 5. BiBERT without distillation: the float model binarized as is
-#    (--quant=binary). BiBERT's distillation (DMD) is not implemented yet.
+#    (--quant=binary).
+# 6. BiBERT distillation from the float model (--mode=train --quant=binary):
+#    with DMD, without DMD, and with sign(softmax) attention, each for
+#    $BIBERT_STEPS steps (default 2000).
 #
-# Every accuracy is measured by compiling the saved checkpoint and running
-# the native inference executable on the dev set. Single-threaded and
-# seeded: a rerun prints the same numbers.
+# Every accuracy but the BiBERT training rows' "training forward" figures
+# is measured by compiling the saved checkpoint and running the native
+# inference executable on the dev set. Single-threaded and seeded: a rerun
+# prints the same numbers. About 40 minutes on 2 idle cores.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${BERTC_BUILD_DIR:-$root/build}"
