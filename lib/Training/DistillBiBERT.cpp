@@ -158,7 +158,7 @@ void DistillBiBERTPass::runOnOperation() {
   entry.setType(FunctionType::get(&getContext(), entry.getArgumentTypes(),
                                   returnOp.getOperandTypes()));
   SmallVector<Attribute> names(outputs.begin(), outputs.end());
-  names.push_back(builder.getStringAttr("teacher_logits"));
-  names.push_back(builder.getStringAttr("distillation"));
+  names.push_back(builder.getStringAttr(kTeacherLogitsOutput));
+  names.push_back(builder.getStringAttr(kDistillationOutput));
   module->setAttr(import::attrs::kOutputs, builder.getArrayAttr(names));
 }

@@ -103,8 +103,8 @@ static Value buildLoss(OpBuilder &builder, func::ReturnOp returnOp,
   Value logits = returnOp.getOperand(0);
   auto lossType = RankedTensorType::get({}, builder.getF32Type());
   Value hard = bert::CrossEntropyOp::create(builder, loc, lossType, logits, labels);
-  std::optional<unsigned> teacher = outputIndex(outputs, "teacher_logits");
-  std::optional<unsigned> distillation = outputIndex(outputs, "distillation");
+  std::optional<unsigned> teacher = outputIndex(outputs, kTeacherLogitsOutput);
+  std::optional<unsigned> distillation = outputIndex(outputs, kDistillationOutput);
   if (!teacher || !distillation)
     return hard;
   Value soft = bert::SoftCrossEntropyOp::create(

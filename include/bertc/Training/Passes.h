@@ -28,6 +28,10 @@ namespace bertc {
 
 /// The attribute that marks the arguments bert-differentiate differentiates.
 inline constexpr const char *kTrainableAttr = "bertc.trainable";
+/// The bertc.outputs names of the results bert-distill-bibert appends and
+/// bert-make-trainable turns into BiBERT's loss.
+inline constexpr const char *kTeacherLogitsOutput = "teacher_logits";
+inline constexpr const char *kDistillationOutput = "distillation";
 /// The unit attribute on the ops of BiBERT's frozen teacher.
 inline constexpr const char *kTeacherAttr = "bertc.teacher";
 /// The module attribute listing the flat parameter vector's tensors.
