@@ -39,8 +39,10 @@ static const char *const kBufferize =
 /// in front, per target).
 /// Loops and the llvm dialect. erf, exp and tanh become polynomial
 /// approximations (bert-approximate-math), which vectorize where libm calls
-/// would not; what remains maps to intrinsics or libm. Buffers come from
-/// bert-cache-buffers' allocator, which reuses them from call to call.
+/// would not; what remains maps to intrinsics or libm. The GEMM kernels'
+/// calls go through bert-parallelize-kernels' thread pool
+/// (BERTC_NUM_THREADS). Buffers come from bert-cache-buffers' allocator,
+/// which reuses them from call to call.
 static const char *const kToLlvm =
     "bert-strided-copies-to-loops,convert-linalg-to-loops,lower-affine,"
     "convert-scf-to-cf,canonicalize,"
@@ -50,7 +52,8 @@ static const char *const kToLlvm =
     "lower-affine,finalize-memref-to-llvm{use-generic-functions=true},"
     "convert-arith-to-llvm,"
     "convert-index-to-llvm,convert-cf-to-llvm,convert-func-to-llvm,"
-    "reconcile-unrealized-casts,bert-internalize-private,bert-cache-buffers";
+    "reconcile-unrealized-casts,bert-internalize-private,bert-parallelize-kernels,"
+    "bert-cache-buffers";
 
 llvm::Error bertc::buildPipelineTo(OpPassManager &pm, Phase phase,
                                    const PipelineOptions &options) {

@@ -11,6 +11,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "MergeRuntime.h"
+
 #include "bertc/Transforms/Passes.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -202,7 +204,7 @@ struct CacheBuffersPass
       module.emitError("bert-cache-buffers: the buffer cache did not parse");
       return signalPassFailure();
     }
-    if (failed(mergeInto(module, *runtime)))
+    if (failed(bertc::mergeRuntime(module, *runtime, getArgument())))
       return signalPassFailure();
   }
 
@@ -241,28 +243,6 @@ struct CacheBuffersPass
     for (size_t at = text.find(from); at != std::string::npos;
          at = text.find(from, at + to.size()))
       text.replace(at, from.size(), to.str());
-  }
-
-  /// Moves the runtime's symbols into `module`: declarations it already has
-  /// are kept, declarations of the allocation functions are replaced by the
-  /// definitions, and any other clash is an error.
-  LogicalResult mergeInto(ModuleOp module, ModuleOp runtime) {
-    for (Operation &op : llvm::make_early_inc_range(*runtime.getBody())) {
-      auto symbol = cast<SymbolOpInterface>(op);
-      Operation *existing = module.lookupSymbol(symbol.getName());
-      if (existing) {
-        auto function = dyn_cast<LLVM::LLVMFuncOp>(existing);
-        bool declaration = function && function.isExternal();
-        if (declaration && symbol.isDeclaration())
-          continue;
-        if (!declaration)
-          return existing->emitError("bert-cache-buffers: symbol @")
-                 << symbol.getName() << " is already defined";
-        existing->erase();
-      }
-      op.moveBefore(module.getBody(), module.getBody()->end());
-    }
-    return success();
   }
 };
 

@@ -311,8 +311,13 @@ static void emitTile(OpBuilder &b, Location l, const Gemm &gemm, Value row,
 /// so that its slice of w (K x 4 vectors, ~100 KB for K = 768 with AVX-512)
 /// stays in cache while every row block uses it; with rows outside, all of
 /// w would stream through the cache once per row block.
+///
+/// The kernel computes the panels [firstPanel, endPanel) only, so that
+/// bert-parallelize-kernels can hand disjoint panel ranges to threads: every
+/// output element is computed by the same instructions whatever the split.
 static void emitKernelBody(OpBuilder &builder, Location loc, const Gemm &gemm,
-                           unsigned lanes, unsigned rowsPerBlock) {
+                           unsigned lanes, unsigned rowsPerBlock,
+                           Value firstPanel, Value endPanel) {
   auto index = [&](OpBuilder &b, int64_t value) -> Value {
     return arith::ConstantIndexOp::create(b, loc, value);
   };
@@ -321,9 +326,14 @@ static void emitKernelBody(OpBuilder &builder, Location loc, const Gemm &gemm,
   Value fullRows = arith::SubIOp::create(
       builder, loc, rows, arith::RemUIOp::create(builder, loc, rows, block));
   const unsigned panel = kTailColumns * lanes;
+  Value panelWidth = index(builder, panel);
+  Value firstColumn =
+      arith::MulIOp::create(builder, loc, firstPanel, panelWidth);
+  Value endColumn = arith::MinUIOp::create(
+      builder, loc, arith::MulIOp::create(builder, loc, endPanel, panelWidth),
+      index(builder, gemm.n));
   scf::ForOp::create(
-      builder, loc, index(builder, 0), index(builder, gemm.n),
-      index(builder, panel), ValueRange{},
+      builder, loc, firstColumn, endColumn, panelWidth, ValueRange{},
       [&](OpBuilder &b, Location l, Value col, ValueRange) {
         // Full row blocks: the panel as sub-panels of kBlockColumns vectors.
         scf::ForOp::create(
@@ -352,7 +362,10 @@ static void emitKernelBody(OpBuilder &builder, Location loc, const Gemm &gemm,
 }
 
 /// The kernel function for `gemm`'s shape, created on first use:
-/// @bertc_gemm_<K>x<N>(x: memref<?xK>, w: memref<KxN>, out: memref<?xN>).
+/// @bertc_gemm_<K>x<N>(x: memref<?xK>, w: memref<KxN>, out: memref<?xN>,
+/// [epilogue operands,] firstPanel: index, endPanel: index), tagged
+/// `bertc.parallel` (its last two arguments are a range of independent work
+/// items; see bert-parallelize-kernels).
 static func::FuncOp getOrCreateKernel(ModuleOp module, const Gemm &gemm,
                                       unsigned lanes, unsigned rowsPerBlock) {
   static const char *const prefixes[] = {"bertc_gemm_", "bertc_xnor_",
@@ -372,9 +385,11 @@ static func::FuncOp getOrCreateKernel(ModuleOp module, const Gemm &gemm,
     argumentTypes.push_back(input.getType());
   if (gemm.epilogue)
     argumentTypes.push_back(gemm.epilogueOut.getType());
+  argumentTypes.append(2, builder.getIndexType());
   auto type = builder.getFunctionType(argumentTypes, {});
   auto kernel = func::FuncOp::create(builder, loc, name, type);
   bertc::kernels::markKernel(kernel);
+  kernel->setAttr(bertc::kernels::kParallelAttr, builder.getUnitAttr());
   Block *body = kernel.addEntryBlock();
   builder.setInsertionPointToStart(body);
   Gemm arguments{body->getArgument(0), body->getArgument(1),
@@ -387,7 +402,9 @@ static func::FuncOp getOrCreateKernel(ModuleOp module, const Gemm &gemm,
       arguments.epilogueInputs.push_back(body->getArgument(3 + i));
     arguments.epilogueOut = body->getArgument(3 + count);
   }
-  emitKernelBody(builder, loc, arguments, lanes, rowsPerBlock);
+  unsigned arity = body->getNumArguments();
+  emitKernelBody(builder, loc, arguments, lanes, rowsPerBlock,
+                 body->getArgument(arity - 2), body->getArgument(arity - 1));
   func::ReturnOp::create(builder, loc);
   return kernel;
 }
@@ -440,6 +457,10 @@ static bool lowerProduct(ModuleOp module, linalg::GenericOp op, unsigned lanes,
     llvm::append_range(callArguments, gemm->epilogueInputs);
     callArguments.push_back(gemm->epilogueOut);
   }
+  // The whole panel range; bert-parallelize-kernels may split it.
+  callArguments.push_back(arith::ConstantIndexOp::create(builder, op.getLoc(), 0));
+  callArguments.push_back(arith::ConstantIndexOp::create(
+      builder, op.getLoc(), gemm->n / (kTailColumns * lanes)));
   func::FuncOp kernel = getOrCreateKernel(module, *gemm, lanes, rowsPerBlock);
   func::CallOp::create(builder, op.getLoc(), kernel, callArguments);
   if (gemm->weightCopy)

@@ -76,6 +76,12 @@ void emitRegisterTile(mlir::OpBuilder &builder, mlir::Location loc,
 /// avoids (LLVM's loop strength reduction is superlinear in function size).
 void markKernel(mlir::func::FuncOp kernel);
 
+/// A kernel whose last two arguments are a range [first, end) of
+/// independent work items (index, i64 in the llvm dialect): a call of it may
+/// be split into calls on disjoint sub-ranges on several threads
+/// (bert-parallelize-kernels).
+inline constexpr llvm::StringLiteral kParallelAttr = "bertc.parallel";
+
 } // namespace bertc::kernels
 
 #endif // BERTC_LIB_TRANSFORMS_REGISTERTILE_H

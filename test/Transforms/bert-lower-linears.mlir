@@ -12,19 +12,29 @@
 // CHECK-NOT: linalg.generic
 // CHECK-DAG: %[[X2:.*]] = memref.collapse_shape %[[X]] {{\[}}[0, 1], [2]] : memref<?x?x64xf32> into memref<?x64xf32>
 // CHECK-DAG: %[[O2:.*]] = memref.collapse_shape %[[O]] {{\[}}[0, 1], [2]] : memref<?x?x64xf32> into memref<?x64xf32>
-// CHECK: call @bertc_gemm_64x64(%[[X2]], %[[W]], %[[O2]]) : (memref<?x64xf32>, memref<64x64xf32>, memref<?x64xf32>) -> ()
+// The last two arguments are the range of column panels, all of them (64
+// columns in panels of 4 vectors = 2 panels); bert-parallelize-kernels may
+// split it across threads.
+// CHECK-DAG: %[[C0:.*]] = arith.constant 0 : index
+// CHECK-DAG: %[[C2:.*]] = arith.constant 2 : index
+// CHECK: call @bertc_gemm_64x64(%[[X2]], %[[W]], %[[O2]], %[[C0]], %[[C2]]) : (memref<?x64xf32>, memref<64x64xf32>, memref<?x64xf32>, index, index) -> ()
 // A second product of the same shape reuses the kernel.
 // CHECK-LABEL: func.func @gemm_again
 // CHECK: call @bertc_gemm_64x64(
 // CHECK-NOT: func.func private @bertc_gemm_64x64{{.*}}
 // CHECK-LABEL: func.func private @bertc_gemm_64x64
-// CHECK-SAME: (%[[KX:.*]]: memref<?x64xf32>, %[[KW:.*]]: memref<64x64xf32>, %[[KO:.*]]: memref<?x64xf32>)
+// CHECK-SAME: (%[[KX:.*]]: memref<?x64xf32>, %[[KW:.*]]: memref<64x64xf32>, %[[KO:.*]]: memref<?x64xf32>, %[[FIRST:.*]]: index, %[[END:.*]]: index)
+// CHECK-SAME: attributes {bertc.parallel
 // CHECK: %[[M:.*]] = memref.dim %[[KX]], %{{.*}} : memref<?x64xf32>
 // CHECK: %[[REM:.*]] = arith.remui %[[M]], %{{.*}} : index
 // CHECK: %[[FULL:.*]] = arith.subi %[[M]], %[[REM]] : index
-// Panels of 4 vectors (32 columns) outside, so w's panel stays in cache;
-// inside, blocks of 4 rows x 2 vectors: 8 accumulators through the k loop.
-// CHECK: scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
+// Panels of 4 vectors (32 columns) outside, so w's panel stays in cache,
+// from column FIRST * 32 to min(END * 32, 64); inside, blocks of 4 rows x 2
+// vectors: 8 accumulators through the k loop.
+// CHECK: %[[LOW:.*]] = arith.muli %[[FIRST]], %{{.*}} : index
+// CHECK: %[[HIGHEST:.*]] = arith.muli %[[END]], %{{.*}} : index
+// CHECK: %[[HIGH:.*]] = arith.minui %[[HIGHEST]], %{{.*}} : index
+// CHECK: scf.for %[[J:.*]] = %[[LOW]] to %[[HIGH]] step %{{.*}} {
 // CHECK: scf.for %[[I:.*]] = %{{.*}} to %[[FULL]] step %{{.*}} {
 // CHECK-COUNT-8: vector.load %[[KO]]
 // CHECK: scf.for %[[K:.*]] = {{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>) {
@@ -102,7 +112,7 @@ func.func @untagged(%x: memref<?x64xf32>, %w: memref<64x32xf32>, %o: memref<?x32
 // CHECK: memref.global "private" constant @w_panels : memref<2x2x32xf32> = dense_resource<w_panels>
 // CHECK-LABEL: func.func @packed
 // CHECK: %[[P:.*]] = memref.get_global @w_panels : memref<2x2x32xf32>
-// CHECK: call @bertc_gemm_2x64_panels(%{{.*}}, %[[P]], %{{.*}}) : (memref<?x2xf32>, memref<2x2x32xf32>, memref<?x64xf32>) -> ()
+// CHECK: call @bertc_gemm_2x64_panels(%{{.*}}, %[[P]], %{{.*}}, %{{.*}}, %{{.*}}) : (memref<?x2xf32>, memref<2x2x32xf32>, memref<?x64xf32>, index, index) -> ()
 // CHECK-LABEL: func.func private @bertc_gemm_2x64_panels
 // CHECK-SAME: %[[KW:[a-z0-9]+]]: memref<2x2x32xf32>
 // CHECK: %[[PANEL:.*]] = arith.divui %{{.*}}, %{{.*}} : index
@@ -237,7 +247,7 @@ func.func @int8(%x: memref<?x4xi32>, %w: memref<4x64xi32>, %o: memref<?x64xi32>,
 // The kernel's name carries the body (scales differ from layer to layer).
 // CHECK-LABEL: func.func @epilogue
 // CHECK: %[[OUT:.*]] = memref.alloc
-// CHECK: call @bertc_int8vnni_4x64_e{{[0-9A-F]+}}(%arg0, %arg1, %arg2, %arg3, %[[OUT]])
+// CHECK: call @bertc_int8vnni_4x64_e{{[0-9A-F]+}}(%arg0, %arg1, %arg2, %arg3, %[[OUT]], %{{.*}}, %{{.*}})
 // CHECK-NOT: linalg.generic
 // CHECK: return %[[OUT]]
 // CHECK-LABEL: func.func private @bertc_int8vnni_4x64_e
@@ -286,7 +296,7 @@ func.func @epilogue(%x: memref<?x4xi32>, %w: memref<4x64xi32>, %sums: memref<?x6
 // No epilogue when the sums are read again after the consumer: they must
 // stay in memory, so the consumer stays a loop of its own.
 // CHECK-LABEL: func.func @sums_read_later
-// CHECK: call @bertc_int8vnni_4x64(%arg0, %arg1, %arg2)
+// CHECK: call @bertc_int8vnni_4x64(%arg0, %arg1, %arg2, %{{.*}}, %{{.*}})
 // CHECK: linalg.generic
 // CHECK: memref.copy %arg2
 func.func @sums_read_later(%x: memref<?x4xi32>, %w: memref<4x64xi32>, %sums: memref<?x64xi32>,

@@ -251,6 +251,37 @@ def FuseElementwisePass : Pass<"bert-fuse-elementwise"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def ParallelizeKernelsPass
+    : Pass<"bert-parallelize-kernels", "::mlir::ModuleOp"> {
+  let summary = "Splits the GEMM kernels' column panels across a thread pool";
+  let description = [{
+    Runs on the LLVM dialect. The kernels that `bert-lower-linears` emits
+    are tagged `bertc.parallel`: their last two arguments are a range
+    `[first, end)` of column panels, each computed independently. Every call
+    of such a kernel becomes a call of `__bertc_parallel_for(@<kernel>_task,
+    context, first, end)`, where the context is a stack slot holding the
+    other arguments and `@<kernel>_task(context, first, end)` calls the
+    kernel with them. The pass defines the pool itself (internal linkage,
+    pthreads and libc only): `BERTC_NUM_THREADS` (read once, at the first
+    parallel call; unset or invalid: 1, at most 64) threads, the caller's
+    included, take disjoint, nearly equal sub-ranges. With one thread, or a
+    range of one item, the kernel is called directly. One parallel region
+    runs at a time; a call that finds the pool busy (from another
+    application thread) runs its range itself, so the model stays safe to
+    call from several threads. Results do not depend on the thread count:
+    each panel's instructions are the same.
+
+    Idle workers spin for `spins` pause instructions before they sleep on a
+    condition variable: the gaps between a layer's GEMMs are shorter than a
+    futex wake-up.
+  }];
+  let options = [
+    Option<"spins", "spins", "unsigned", /*default=*/"20000",
+           "pause instructions an idle worker spins before it sleeps">,
+  ];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 def CacheBuffersPass : Pass<"bert-cache-buffers", "::mlir::ModuleOp"> {
   let summary = "Defines allocation functions that reuse freed buffers";
   let description = [{

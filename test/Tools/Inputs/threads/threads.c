@@ -1,8 +1,11 @@
-/* Runs one compiled model from several threads at once (the buffer cache is
- * shared) and checks every result against a sequential run; then releases
- * the cache and checks that a later call still agrees. */
+/* Runs one compiled model from several threads at once (the buffer cache and
+ * the kernels' thread pool are shared) and checks every result against a
+ * sequential run; then releases the cache and checks that a later call
+ * still agrees. Prints how many threads the process has after the
+ * sequential runs: 1 + the pool's workers (BERTC_NUM_THREADS - 1). */
 #include "model.h"
 
+#include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,11 +33,30 @@ static void *worker(void *arg) {
   return NULL;
 }
 
-int main(void) {
+/* Entries of /proc/self/task: the process's threads. */
+static int count_threads(void) {
+  DIR *tasks = opendir("/proc/self/task");
+  if (!tasks) return -1;
+  int count = 0;
+  for (struct dirent *entry; (entry = readdir(tasks)) != NULL;)
+    if (entry->d_name[0] != '.') ++count;
+  closedir(tasks);
+  return count;
+}
+
+/* argv[1], if given: a file that receives the sequential runs' logits, so
+ * that runs with different thread counts can be compared byte for byte. */
+int main(int argc, char **argv) {
   unsigned seed = 11;
   for (int t = 0; t < kThreads; ++t) {
     for (int i = 0; i < kBatch * kSeq; ++i) ids[t][i] = rand_r(&seed) % BERTC_VOCAB_SIZE;
     if (bertc_run(ids[t], NULL, NULL, kBatch, kSeq, expected[t], NULL, NULL) != BERTC_OK)
+      return 1;
+  }
+  printf("process threads after the first calls: %d\n", count_threads());
+  if (argc > 1) {
+    FILE *out = fopen(argv[1], "wb");
+    if (!out || fwrite(expected, sizeof expected, 1, out) != 1 || fclose(out) != 0)
       return 1;
   }
   pthread_t threads[kThreads];

@@ -1,0 +1,403 @@
+//===- ParallelizeKernels.cpp - Split kernel calls across threads ---------===//
+//
+// A GEMM kernel (bert-lower-linears) computes a range of column panels that
+// are independent of one another. This pass turns each call of such a
+// kernel into a call of a small thread pool that runs disjoint sub-ranges
+// on BERTC_NUM_THREADS threads (the caller's included) and returns when all
+// are done. The pool is defined in the object itself, in the llvm dialect,
+// on pthreads (part of libc since glibc 2.34), so the artifact still needs
+// nothing but libc and libm.
+//
+// Splitting at panel granularity keeps every output element's instructions
+// the same whatever the thread count: results are bitwise identical with 1
+// or N threads.
+//
+//===----------------------------------------------------------------------===//
+
+#include "MergeRuntime.h"
+#include "RegisterTile.h"
+
+#include "bertc/Transforms/Passes.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Parser/Parser.h"
+
+namespace bertc {
+#define GEN_PASS_DEF_PARALLELIZEKERNELSPASS
+#include "bertc/Transforms/Passes.h.inc"
+} // namespace bertc
+
+using namespace mlir;
+
+namespace {
+
+constexpr llvm::StringLiteral kParallelFor = "__bertc_parallel_for";
+
+// The pool. Workers are created by the first parallel call (under the
+// region lock), as BERTC_NUM_THREADS - 1 detached threads (unset, invalid
+// or < 1: one thread, no workers; at most 64). A call publishes its task
+// (function, context, range, active threads) and bumps a generation
+// counter; each worker runs its share [b + t n / T, b + (t + 1) n / T) and
+// decrements `pending`; the caller runs share 0 and spins until `pending`
+// is 0. Idle workers spin @SPINS@ pause instructions (the gap between two
+// GEMMs of a layer is shorter than a futex wake-up) and then sleep on a
+// condition variable. One region runs at a time: a call that finds the
+// pool busy (a second application thread) runs its range itself, so calls
+// from several threads stay safe. The mutex and condition variable are
+// zero-initialized 64-byte blocks: PTHREAD_MUTEX_INITIALIZER and
+// PTHREAD_COND_INITIALIZER are all zeros in glibc and musl, and the types
+// are 40 and 48 bytes on x86-64.
+constexpr llvm::StringLiteral kRuntime = R"mlir(
+llvm.func @pthread_create(!llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr) -> i32
+llvm.func @pthread_detach(i64) -> i32
+llvm.func @pthread_mutex_lock(!llvm.ptr) -> i32
+llvm.func @pthread_mutex_unlock(!llvm.ptr) -> i32
+llvm.func @pthread_cond_wait(!llvm.ptr, !llvm.ptr) -> i32
+llvm.func @pthread_cond_broadcast(!llvm.ptr) -> i32
+llvm.func @getenv(!llvm.ptr) -> !llvm.ptr
+llvm.func @atoi(!llvm.ptr) -> i32
+
+llvm.mlir.global internal constant @__bertc_threads_variable("BERTC_NUM_THREADS\00") {addr_space = 0 : i32}
+// Threads of the pool, the caller's included; 0 until the first parallel call.
+llvm.mlir.global internal @__bertc_threads(0 : i32) {alignment = 4 : i64} : i32
+llvm.mlir.global internal @__bertc_region_lock(0 : i32) {alignment = 4 : i64} : i32
+llvm.mlir.global internal @__bertc_generation(0 : i32) {alignment = 4 : i64} : i32
+llvm.mlir.global internal @__bertc_pending(0 : i32) {alignment = 4 : i64} : i32
+// The current task: function, context, first, end, active threads.
+llvm.mlir.global internal @__bertc_task() {alignment = 8 : i64} : !llvm.struct<(ptr, ptr, i64, i64, i64)> {
+  %zero = llvm.mlir.zero : !llvm.struct<(ptr, ptr, i64, i64, i64)>
+  llvm.return %zero : !llvm.struct<(ptr, ptr, i64, i64, i64)>
+}
+llvm.mlir.global internal @__bertc_pool_mutex() {alignment = 16 : i64} : !llvm.array<64 x i8> {
+  %zero = llvm.mlir.zero : !llvm.array<64 x i8>
+  llvm.return %zero : !llvm.array<64 x i8>
+}
+llvm.mlir.global internal @__bertc_pool_wake() {alignment = 16 : i64} : !llvm.array<64 x i8> {
+  %zero = llvm.mlir.zero : !llvm.array<64 x i8>
+  llvm.return %zero : !llvm.array<64 x i8>
+}
+
+// Thread t's share of the current task.
+llvm.func internal @__bertc_run_share(%t: i64) {
+  %task = llvm.mlir.addressof @__bertc_task : !llvm.ptr
+  %fnAt = llvm.getelementptr %task[0, 0] : (!llvm.ptr) -> !llvm.ptr, !llvm.struct<(ptr, ptr, i64, i64, i64)>
+  %ctxAt = llvm.getelementptr %task[0, 1] : (!llvm.ptr) -> !llvm.ptr, !llvm.struct<(ptr, ptr, i64, i64, i64)>
+  %firstAt = llvm.getelementptr %task[0, 2] : (!llvm.ptr) -> !llvm.ptr, !llvm.struct<(ptr, ptr, i64, i64, i64)>
+  %endAt = llvm.getelementptr %task[0, 3] : (!llvm.ptr) -> !llvm.ptr, !llvm.struct<(ptr, ptr, i64, i64, i64)>
+  %activeAt = llvm.getelementptr %task[0, 4] : (!llvm.ptr) -> !llvm.ptr, !llvm.struct<(ptr, ptr, i64, i64, i64)>
+  %fn = llvm.load %fnAt : !llvm.ptr -> !llvm.ptr
+  %ctx = llvm.load %ctxAt : !llvm.ptr -> !llvm.ptr
+  %first = llvm.load %firstAt : !llvm.ptr -> i64
+  %end = llvm.load %endAt : !llvm.ptr -> i64
+  %active = llvm.load %activeAt : !llvm.ptr -> i64
+  %c1 = llvm.mlir.constant(1 : i64) : i64
+  %working = llvm.icmp "slt" %t, %active : i64
+  llvm.cond_br %working, ^run, ^done
+^run:
+  %n = llvm.sub %end, %first : i64
+  %t1 = llvm.add %t, %c1 : i64
+  %lowScaled = llvm.mul %t, %n : i64
+  %highScaled = llvm.mul %t1, %n : i64
+  %lowOffset = llvm.sdiv %lowScaled, %active : i64
+  %highOffset = llvm.sdiv %highScaled, %active : i64
+  %low = llvm.add %first, %lowOffset : i64
+  %high = llvm.add %first, %highOffset : i64
+  llvm.call %fn(%ctx, %low, %high) : !llvm.ptr, (!llvm.ptr, i64, i64) -> ()
+  llvm.br ^done
+^done:
+  llvm.return
+}
+
+llvm.func internal @__bertc_worker(%arg: !llvm.ptr) -> !llvm.ptr {
+  %id = llvm.ptrtoint %arg : !llvm.ptr to i64
+  %generation = llvm.mlir.addressof @__bertc_generation : !llvm.ptr
+  %pending = llvm.mlir.addressof @__bertc_pending : !llvm.ptr
+  %mutex = llvm.mlir.addressof @__bertc_pool_mutex : !llvm.ptr
+  %wake = llvm.mlir.addressof @__bertc_pool_wake : !llvm.ptr
+  %zero = llvm.mlir.constant(0 : i32) : i32
+  %one = llvm.mlir.constant(1 : i32) : i32
+  %c0 = llvm.mlir.constant(0 : i64) : i64
+  %c1 = llvm.mlir.constant(1 : i64) : i64
+  %spinLimit = llvm.mlir.constant(@SPINS@ : i64) : i64
+  // Workers are created before the first task's generation, 1.
+  llvm.br ^wait(%zero, %c0 : i32, i64)
+^wait(%seen: i32, %spins: i64):
+  %now = llvm.load %generation atomic acquire {alignment = 4 : i64} : !llvm.ptr -> i32
+  %changed = llvm.icmp "ne" %now, %seen : i32
+  llvm.cond_br %changed, ^work(%now : i32), ^idle
+^idle:
+  %spinning = llvm.icmp "ult" %spins, %spinLimit : i64
+  llvm.cond_br %spinning, ^spin, ^sleep
+^spin:
+  llvm.call_intrinsic "llvm.x86.sse2.pause"() : () -> ()
+  %spins1 = llvm.add %spins, %c1 : i64
+  llvm.br ^wait(%seen, %spins1 : i32, i64)
+^sleep:
+  %locked = llvm.call @pthread_mutex_lock(%mutex) : (!llvm.ptr) -> i32
+  llvm.br ^recheck
+^recheck:
+  // Under the mutex: the caller bumps the generation holding it, so the
+  // broadcast cannot fall between this check and the wait.
+  %later = llvm.load %generation atomic acquire {alignment = 4 : i64} : !llvm.ptr -> i32
+  %same = llvm.icmp "eq" %later, %seen : i32
+  llvm.cond_br %same, ^block, ^awake
+^block:
+  %waited = llvm.call @pthread_cond_wait(%wake, %mutex) : (!llvm.ptr, !llvm.ptr) -> i32
+  llvm.br ^recheck
+^awake:
+  %unlocked = llvm.call @pthread_mutex_unlock(%mutex) : (!llvm.ptr) -> i32
+  llvm.br ^wait(%seen, %c0 : i32, i64)
+^work(%current: i32):
+  llvm.call @__bertc_run_share(%id) : (i64) -> ()
+  %left = llvm.atomicrmw sub %pending, %one release : !llvm.ptr, i32
+  llvm.br ^wait(%current, %c0 : i32, i64)
+}
+
+// Reads BERTC_NUM_THREADS and creates the workers; returns the thread count
+// (fewer if pthread_create fails).
+llvm.func internal @__bertc_start_workers() -> i32 {
+  %c1 = llvm.mlir.constant(1 : i64) : i64
+  %handle = llvm.alloca %c1 x i64 : (i64) -> !llvm.ptr
+  %name = llvm.mlir.addressof @__bertc_threads_variable : !llvm.ptr
+  %threads = llvm.mlir.addressof @__bertc_threads : !llvm.ptr
+  %worker = llvm.mlir.addressof @__bertc_worker : !llvm.ptr
+  %null = llvm.mlir.zero : !llvm.ptr
+  %one = llvm.mlir.constant(1 : i32) : i32
+  %most = llvm.mlir.constant(64 : i32) : i32
+  %value = llvm.call @getenv(%name) : (!llvm.ptr) -> !llvm.ptr
+  %unset = llvm.icmp "eq" %value, %null : !llvm.ptr
+  llvm.cond_br %unset, ^store(%one : i32), ^parse
+^parse:
+  %requested = llvm.call @atoi(%value) : (!llvm.ptr) -> i32
+  %tooFew = llvm.icmp "slt" %requested, %one : i32
+  %atLeastOne = llvm.select %tooFew, %one, %requested : i1, i32
+  %tooMany = llvm.icmp "sgt" %atLeastOne, %most : i32
+  %wanted = llvm.select %tooMany, %most, %atLeastOne : i1, i32
+  llvm.br ^create(%one : i32)
+^create(%created: i32):
+  %more = llvm.icmp "slt" %created, %wanted : i32
+  llvm.cond_br %more, ^spawn, ^store(%created : i32)
+^spawn:
+  %id = llvm.zext %created : i32 to i64
+  %idPointer = llvm.inttoptr %id : i64 to !llvm.ptr
+  %failure = llvm.call @pthread_create(%handle, %null, %worker, %idPointer) : (!llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr) -> i32
+  %zero = llvm.mlir.constant(0 : i32) : i32
+  %failed = llvm.icmp "ne" %failure, %zero : i32
+  llvm.cond_br %failed, ^store(%created : i32), ^detach
+^detach:
+  %thread = llvm.load %handle : !llvm.ptr -> i64
+  %detached = llvm.call @pthread_detach(%thread) : (i64) -> i32
+  %next = llvm.add %created, %one : i32
+  llvm.br ^create(%next : i32)
+^store(%count: i32):
+  llvm.store %count, %threads atomic monotonic {alignment = 4 : i64} : i32, !llvm.ptr
+  llvm.return %count : i32
+}
+
+// Runs fn(ctx, a, b) over disjoint sub-ranges covering [first, end).
+llvm.func internal @__bertc_parallel_for(%fn: !llvm.ptr, %ctx: !llvm.ptr, %first: i64, %end: i64) {
+  %threads = llvm.mlir.addressof @__bertc_threads : !llvm.ptr
+  %lock = llvm.mlir.addressof @__bertc_region_lock : !llvm.ptr
+  %generation = llvm.mlir.addressof @__bertc_generation : !llvm.ptr
+  %pending = llvm.mlir.addressof @__bertc_pending : !llvm.ptr
+  %mutex = llvm.mlir.addressof @__bertc_pool_mutex : !llvm.ptr
+  %wake = llvm.mlir.addressof @__bertc_pool_wake : !llvm.ptr
+  %task = llvm.mlir.addressof @__bertc_task : !llvm.ptr
+  %zero = llvm.mlir.constant(0 : i32) : i32
+  %one = llvm.mlir.constant(1 : i32) : i32
+  %c0 = llvm.mlir.constant(0 : i64) : i64
+  %c2 = llvm.mlir.constant(2 : i64) : i64
+  %known = llvm.load %threads atomic monotonic {alignment = 4 : i64} : !llvm.ptr -> i32
+  %single = llvm.icmp "eq" %known, %one : i32
+  %n = llvm.sub %end, %first : i64
+  %small = llvm.icmp "slt" %n, %c2 : i64
+  %alone = llvm.or %single, %small : i1
+  llvm.cond_br %alone, ^serial, ^acquire
+^acquire:
+  %holder = llvm.atomicrmw xchg %lock, %one acquire : !llvm.ptr, i32
+  %busy = llvm.icmp "ne" %holder, %zero : i32
+  llvm.cond_br %busy, ^serial, ^locked
+^locked:
+  %current = llvm.load %threads atomic monotonic {alignment = 4 : i64} : !llvm.ptr -> i32
+  %fresh = llvm.icmp "eq" %current, %zero : i32
+  llvm.cond_br %fresh, ^start, ^ready(%current : i32)
+^start:
+  %started = llvm.call @__bertc_start_workers() : () -> i32
+  llvm.br ^ready(%started : i32)
+^ready(%count: i32):
+  %several = llvm.icmp "sgt" %count, %one : i32
+  llvm.cond_br %several, ^dispatch, ^release
+^release:
+  llvm.store %zero, %lock atomic release {alignment = 4 : i64} : i32, !llvm.ptr
+  llvm.br ^serial
+^dispatch:
+  %count64 = llvm.sext %count : i32 to i64
+  %fewer = llvm.icmp "slt" %n, %count64 : i64
+  %active = llvm.select %fewer, %n, %count64 : i1, i64
+  %fnAt = llvm.getelementptr %task[0, 0] : (!llvm.ptr) -> !llvm.ptr, !llvm.struct<(ptr, ptr, i64, i64, i64)>
+  %ctxAt = llvm.getelementptr %task[0, 1] : (!llvm.ptr) -> !llvm.ptr, !llvm.struct<(ptr, ptr, i64, i64, i64)>
+  %firstAt = llvm.getelementptr %task[0, 2] : (!llvm.ptr) -> !llvm.ptr, !llvm.struct<(ptr, ptr, i64, i64, i64)>
+  %endAt = llvm.getelementptr %task[0, 3] : (!llvm.ptr) -> !llvm.ptr, !llvm.struct<(ptr, ptr, i64, i64, i64)>
+  %activeAt = llvm.getelementptr %task[0, 4] : (!llvm.ptr) -> !llvm.ptr, !llvm.struct<(ptr, ptr, i64, i64, i64)>
+  llvm.store %fn, %fnAt : !llvm.ptr, !llvm.ptr
+  llvm.store %ctx, %ctxAt : !llvm.ptr, !llvm.ptr
+  llvm.store %first, %firstAt : i64, !llvm.ptr
+  llvm.store %end, %endAt : i64, !llvm.ptr
+  llvm.store %active, %activeAt : i64, !llvm.ptr
+  %workers = llvm.sub %count, %one : i32
+  llvm.store %workers, %pending atomic monotonic {alignment = 4 : i64} : i32, !llvm.ptr
+  %locked1 = llvm.call @pthread_mutex_lock(%mutex) : (!llvm.ptr) -> i32
+  %old = llvm.atomicrmw add %generation, %one release : !llvm.ptr, i32
+  %woken = llvm.call @pthread_cond_broadcast(%wake) : (!llvm.ptr) -> i32
+  %unlocked1 = llvm.call @pthread_mutex_unlock(%mutex) : (!llvm.ptr) -> i32
+  llvm.call @__bertc_run_share(%c0) : (i64) -> ()
+  llvm.br ^join
+^join:
+  %left = llvm.load %pending atomic acquire {alignment = 4 : i64} : !llvm.ptr -> i32
+  %done = llvm.icmp "eq" %left, %zero : i32
+  llvm.cond_br %done, ^finish, ^pause
+^pause:
+  llvm.call_intrinsic "llvm.x86.sse2.pause"() : () -> ()
+  llvm.br ^join
+^finish:
+  llvm.store %zero, %lock atomic release {alignment = 4 : i64} : i32, !llvm.ptr
+  llvm.return
+^serial:
+  llvm.call %fn(%ctx, %first, %end) : !llvm.ptr, (!llvm.ptr, i64, i64) -> ()
+  llvm.return
+}
+)mlir";
+
+struct ParallelizeKernelsPass
+    : bertc::impl::ParallelizeKernelsPassBase<ParallelizeKernelsPass> {
+  using ParallelizeKernelsPassBase::ParallelizeKernelsPassBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<LLVM::CallOp> calls;
+    module.walk([&](LLVM::CallOp call) {
+      if (auto callee = call.getCallee())
+        if (auto kernel = module.lookupSymbol<LLVM::LLVMFuncOp>(*callee))
+          if (kernel->hasAttr(bertc::kernels::kParallelAttr))
+            calls.push_back(call);
+    });
+    if (calls.empty())
+      return;
+    for (LLVM::CallOp call : calls)
+      if (failed(checkRange(call)))
+        return signalPassFailure();
+    std::string text = kRuntime.str();
+    std::string spinText = std::to_string(spins);
+    for (size_t at = text.find("@SPINS@"); at != std::string::npos;
+         at = text.find("@SPINS@", at + spinText.size()))
+      text.replace(at, 7, spinText);
+    OwningOpRef<ModuleOp> runtime = parseSourceString<ModuleOp>(
+        text, &getContext(), "bert-parallelize-kernels runtime");
+    if (!runtime) {
+      module.emitError("bert-parallelize-kernels: the thread pool did not "
+                       "parse");
+      return signalPassFailure();
+    }
+    if (failed(bertc::mergeRuntime(module, *runtime, getArgument())))
+      return signalPassFailure();
+    for (LLVM::CallOp call : calls)
+      dispatchThroughPool(call);
+  }
+
+  /// The last two operands of a parallel kernel's call are its work range.
+  static LogicalResult checkRange(LLVM::CallOp call) {
+    unsigned count = call.getArgOperands().size();
+    auto i64 = IntegerType::get(call.getContext(), 64);
+    if (count < 2 || call.getNumResults() != 0 ||
+        call.getArgOperands()[count - 2].getType() != i64 ||
+        call.getArgOperands()[count - 1].getType() != i64)
+      return call.emitError("bert-parallelize-kernels: a `")
+             << bertc::kernels::kParallelAttr
+             << "` kernel must return nothing and end in two i64 range "
+                "arguments";
+    return success();
+  }
+
+  /// The context of `kernel`'s calls: a struct of its arguments but the
+  /// range.
+  static LLVM::LLVMStructType contextType(LLVM::LLVMFuncOp kernel) {
+    return LLVM::LLVMStructType::getLiteral(
+        kernel.getContext(), kernel.getFunctionType().getParams().drop_back(2));
+  }
+
+  /// @<kernel>_task(ctx, first, end): calls the kernel with the arguments
+  /// stored in ctx and the range [first, end).
+  LLVM::LLVMFuncOp getOrCreateTask(LLVM::LLVMFuncOp kernel) {
+    ModuleOp module = getOperation();
+    std::string name = (kernel.getName() + "_task").str();
+    if (auto existing = module.lookupSymbol<LLVM::LLVMFuncOp>(name))
+      return existing;
+    MLIRContext *context = &getContext();
+    auto pointer = LLVM::LLVMPointerType::get(context);
+    auto i64 = IntegerType::get(context, 64);
+    OpBuilder builder(kernel);
+    Location loc = kernel.getLoc();
+    auto task = LLVM::LLVMFuncOp::create(
+        builder, loc, name,
+        LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(context),
+                                    {pointer, i64, i64}),
+        LLVM::Linkage::Internal);
+    Block *body = task.addEntryBlock(builder);
+    builder.setInsertionPointToStart(body);
+    LLVM::LLVMStructType type = contextType(kernel);
+    SmallVector<Value> arguments;
+    unsigned stored = type.getBody().size();
+    for (unsigned i = 0; i < stored; ++i) {
+      Value field = LLVM::GEPOp::create(
+          builder, loc, pointer, type, body->getArgument(0),
+          ArrayRef<LLVM::GEPArg>{0, static_cast<int32_t>(i)});
+      arguments.push_back(
+          LLVM::LoadOp::create(builder, loc, type.getBody()[i], field));
+    }
+    arguments.push_back(body->getArgument(1));
+    arguments.push_back(body->getArgument(2));
+    LLVM::CallOp::create(builder, loc, kernel, arguments);
+    LLVM::ReturnOp::create(builder, loc, ValueRange{});
+    return task;
+  }
+
+  /// kernel(args..., first, end) → the arguments stored in a stack slot of
+  /// the caller's entry block, then __bertc_parallel_for(@task, slot,
+  /// first, end).
+  void dispatchThroughPool(LLVM::CallOp call) {
+    ModuleOp module = getOperation();
+    auto kernel = module.lookupSymbol<LLVM::LLVMFuncOp>(*call.getCallee());
+    LLVM::LLVMFuncOp task = getOrCreateTask(kernel);
+    auto pool = module.lookupSymbol<LLVM::LLVMFuncOp>(kParallelFor);
+    LLVM::LLVMStructType type = contextType(kernel);
+    MLIRContext *context = &getContext();
+    auto pointer = LLVM::LLVMPointerType::get(context);
+    Location loc = call.getLoc();
+
+    // In the entry block, so that a call inside a loop reuses one slot.
+    auto caller = call->getParentOfType<LLVM::LLVMFuncOp>();
+    OpBuilder builder(&caller.getBody().front(),
+                      caller.getBody().front().begin());
+    Value one = LLVM::ConstantOp::create(builder, loc, builder.getI64Type(),
+                                         builder.getI64IntegerAttr(1));
+    Value slot = LLVM::AllocaOp::create(builder, loc, pointer, type, one);
+
+    builder.setInsertionPoint(call);
+    ValueRange operands = call.getArgOperands();
+    unsigned stored = operands.size() - 2;
+    for (unsigned i = 0; i < stored; ++i) {
+      Value field = LLVM::GEPOp::create(
+          builder, loc, pointer, type, slot,
+          ArrayRef<LLVM::GEPArg>{0, static_cast<int32_t>(i)});
+      LLVM::StoreOp::create(builder, loc, operands[i], field);
+    }
+    Value function = LLVM::AddressOfOp::create(builder, loc, task);
+    LLVM::CallOp::create(builder, loc, pool,
+                         ValueRange{function, slot, operands[stored],
+                                    operands[stored + 1]});
+    call.erase();
+  }
+};
+
+} // namespace
