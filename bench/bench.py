@@ -4,14 +4,14 @@
     bench/run.sh [--quick]
 
 1. fp32 and binary (BiBERT) linears at BERT-base shapes (M in {1, 128, 512}
-   x (768x768, 3072x768, 768x3072)) against OpenBLAS sgemm, one thread.
+   x (768x768, 3072x768, 768x3072)) against OpenBLAS sgemm.
 1b. int8 (Q8BERT) linears on the same shapes against the same sgemm and
    oneDNN's s8s8s32 / u8s8s32 matmuls.
 2. BERT-base (12 layers, random weights), batch 1, seq 128, end to end:
    the compiled fp32, binary (--quant=binary) and int8 (--quant=q8,
    calibrated on random ids) models against PyTorch fp32 and PyTorch's
    dynamic int8 (quantize_dynamic) and ONNX Runtime (npm onnxruntime-node)
-   fp32 and dynamic int8, one thread each, in alternating rounds.
+   fp32 and dynamic int8, in alternating rounds.
 3. Compiling BERT-base: wall time, peak memory and object size of
    bert-compile, fp32 and binary, beside the checkpoint's size.
 4. A training step (forward, backward and AdamW update) of a BERT-tiny
@@ -20,6 +20,9 @@
    autograd + torch.optim.AdamW on the same model (the float step only;
    PyTorch has no QAT step of the same graph), one thread each.
 
+Sections 1 and 2 run on 1 thread, then on --threads (default 2) threads for
+every side (our GEMMs through BERTC_NUM_THREADS; OpenBLAS, oneDNN's OpenMP,
+torch.set_num_threads, ONNX Runtime's intra-op pool); sections 3 and 4 on 1.
 Timings are medians; machines here are noisy, so compare ratios. --quick uses
 2 encoder layers instead of 12 (ratios comparable, absolute times not).
 """
@@ -49,9 +52,12 @@ def sh(command, env=None, capture=False):
     return result.stdout if capture else None
 
 
-def bench_env():
-    """Single-threaded peers; OpenBLAS chooses its own kernel for this CPU."""
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+def bench_env(threads=1):
+    """Every side on `threads` threads (OpenBLAS, oneDNN's OpenMP and our
+    BERTC_NUM_THREADS pool); OpenBLAS chooses its own kernel for this CPU."""
+    count = str(threads)
+    env = dict(os.environ, OPENBLAS_NUM_THREADS=count, OMP_NUM_THREADS=count,
+               BERTC_NUM_THREADS=count, BENCH_THREADS=count)
     env.pop("OPENBLAS_CORETYPE", None)
     env.pop("OPENBLAS_L2_SIZE", None)
     return env
@@ -114,9 +120,9 @@ def q8_linears(build, work, blobs):
     return obj
 
 
-def gemm(build, work):
+def gemm(build, work, thread_counts):
     print("== fp32, binary (BiBERT) and int8 (Q8BERT) linears vs OpenBLAS sgemm (x W^T + b)"
-          " and oneDNN int8 matmul, 1 thread")
+          f" and oneDNN int8 matmul, {' and '.join(map(str, thread_counts))} threads")
     # Weights are compile-time constants, as in a compiled model (they are
     # prepacked); OpenBLAS gets the same values from weights.bin.
     module = os.path.join(work, "linears.mlir")
@@ -150,11 +156,14 @@ def gemm(build, work):
     exe = os.path.join(work, "gemm_bench")
     sh(["cc", "-O2", "-o", exe, os.path.join(HERE, "gemm_bench.c"),
         os.path.join(HERE, "onednn_matmul.c"), obj, q8_obj, "-lopenblas", "-ldnnl", "-lm"])
-    sh([exe, os.path.join(work, "weights.bin")], env=bench_env())
+    for threads in thread_counts:
+        print(f"\n-- {threads} thread{'s' if threads > 1 else ''}")
+        sys.stdout.flush()
+        sh([exe, os.path.join(work, "weights.bin")], env=bench_env(threads))
 
 
-def torch_time(model_dir, seq, runs):
-    torch.set_num_threads(1)
+def torch_time(model_dir, seq, runs, threads):
+    torch.set_num_threads(threads)
     ref = Reference(model_dir)
     ref.w = {name: t.float() for name, t in ref.w.items()}
     ids = torch.randint(0, ref.config["vocab_size"], (1, seq))
@@ -170,9 +179,9 @@ def torch_time(model_dir, seq, runs):
     return float(np.median(times))
 
 
-def ort_env():
+def ort_env(threads=1):
     """node finds onnxruntime-node where bench/run.sh installed it."""
-    return dict(bench_env(), NODE_PATH=os.path.join(HERE, "node_modules"))
+    return dict(bench_env(threads), NODE_PATH=os.path.join(HERE, "node_modules"))
 
 
 def ort_version():
@@ -180,9 +189,9 @@ def ort_version():
               env=ort_env(), capture=True).strip()
 
 
-def module_time(module, seq, runs):
+def module_time(module, seq, runs, threads):
     """Median seconds of a torch.nn.Module on batch 1 x seq random ids."""
-    torch.set_num_threads(1)
+    torch.set_num_threads(threads)
     ids = torch.randint(0, module.config["vocab_size"], (1, seq))
     times = []
     with torch.no_grad():
@@ -230,8 +239,8 @@ def compile_model(build, work, model, name, flags):
     return exe, seconds, peak / 1024, os.path.getsize(obj) / 2**20
 
 
-def end_to_end(build, work, layers, runs):
-    print(f"\n== BERT-base ({layers} layers, random weights), batch 1, seq 128, 1 thread")
+def end_to_end(build, work, layers, runs, thread_counts):
+    print(f"\n== BERT-base ({layers} layers, random weights), batch 1, seq 128")
     model = os.path.join(work, "bert-base")
     sh(["/usr/bin/python3", os.path.join(ROOT, "scripts", "make_checkpoint.py"), model,
         "--hidden", "768", "--heads", "12", "--layers", str(layers), "--intermediate", "3072",
@@ -250,28 +259,37 @@ def end_to_end(build, work, layers, runs):
     onnx_dynamic_int8(os.path.join(onnx_dir, "fp32.onnx"), os.path.join(onnx_dir, "int8.onnx"))
     vocab = str(torch_int8.config["vocab_size"])
 
+    print(f"bert-compile fp32:   {fp32_seconds:.1f} s, peak RSS {fp32_peak:.0f} MiB, object {fp32_size:.0f} MiB")
+    print(f"bert-compile binary: {binary_seconds:.1f} s, peak RSS {binary_peak:.0f} MiB, object {binary_size:.0f} MiB"
+          f" (checkpoint {checkpoint_size:.0f} MiB)")
+    print(f"bert-compile q8:     {q8_seconds:.1f} s, peak RSS {q8_peak:.0f} MiB, object {q8_size:.0f} MiB")
+    for threads in thread_counts:
+        end_to_end_rounds(model, {"fp32": fp32, "binary": binary, "q8": q8}, torch_int8,
+                          onnx_dir, vocab, runs, threads)
+
+
+def end_to_end_rounds(model, ours, torch_int8, onnx_dir, vocab, runs, threads):
+    """Times our three models and the four peers on `threads` threads each."""
+    print(f"\n-- {threads} thread{'s' if threads > 1 else ''}")
+
     def ort_time(name):
         out = sh(["node", os.path.join(HERE, "ort_bench.js"), os.path.join(onnx_dir, name),
-                  "128", str(runs), vocab], env=ort_env(), capture=True)
+                  "128", str(runs), vocab, str(threads)], env=ort_env(threads), capture=True)
         return float(out.split()[0])
     # Alternating rounds, so that a slow spell of this shared machine hits
     # every side rather than one: the median of the rounds' medians.
     rounds = {"fp32": [], "binary": [], "q8": [], "torch": [], "torch_int8": [],
               "ort": [], "ort_int8": []}
     for _ in range(3):
-        rounds["fp32"].append(float(sh([fp32, "128", str(runs)], env=bench_env(), capture=True)))
-        rounds["binary"].append(float(sh([binary, "128", str(runs)], env=bench_env(), capture=True)))
-        rounds["q8"].append(float(sh([q8, "128", str(runs)], env=bench_env(), capture=True)))
-        rounds["torch"].append(torch_time(model, 128, runs))
-        rounds["torch_int8"].append(module_time(torch_int8, 128, runs))
+        for side, exe in ours.items():
+            rounds[side].append(float(sh([exe, "128", str(runs)], env=bench_env(threads),
+                                         capture=True)))
+        rounds["torch"].append(torch_time(model, 128, runs, threads))
+        rounds["torch_int8"].append(module_time(torch_int8, 128, runs, threads))
         rounds["ort"].append(ort_time("fp32.onnx"))
         rounds["ort_int8"].append(ort_time("int8.onnx"))
     median = {side: float(np.median(times)) for side, times in rounds.items()}
     shown = lambda side: ", ".join(f"{t * 1e3:.1f}" for t in rounds[side])
-    print(f"bert-compile fp32:   {fp32_seconds:.1f} s, peak RSS {fp32_peak:.0f} MiB, object {fp32_size:.0f} MiB")
-    print(f"bert-compile binary: {binary_seconds:.1f} s, peak RSS {binary_peak:.0f} MiB, object {binary_size:.0f} MiB"
-          f" (checkpoint {checkpoint_size:.0f} MiB)")
-    print(f"bert-compile q8:     {q8_seconds:.1f} s, peak RSS {q8_peak:.0f} MiB, object {q8_size:.0f} MiB")
     print(f"bertc fp32:   {median['fp32'] * 1e3:9.1f} ms (median of 3 rounds of {runs}: {shown('fp32')})")
     print(f"bertc binary: {median['binary'] * 1e3:9.1f} ms (median of 3 rounds of {runs}: {shown('binary')})")
     print(f"bertc q8:     {median['q8'] * 1e3:9.1f} ms (median of 3 rounds of {runs}: {shown('q8')})")
@@ -369,12 +387,15 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--threads", type=int, default=2,
+                        help="also time every side on this many threads (1: one-thread runs only)")
     parser.add_argument("--build", default=os.path.join(ROOT, "build"))
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="bertc-bench-")
     print(f"machine: {os.cpu_count()} cores; {open('/proc/cpuinfo').read().split('model name')[1].split(chr(10))[0].strip(': ')}")
-    gemm(args.build, work)
-    end_to_end(args.build, work, 2 if args.quick else 12, 3 if args.quick else 5)
+    thread_counts = [1] if args.threads == 1 else [1, args.threads]
+    gemm(args.build, work, thread_counts)
+    end_to_end(args.build, work, 2 if args.quick else 12, 3 if args.quick else 5, thread_counts)
     training(args.build, work, 10 if args.quick else 30)
 
 

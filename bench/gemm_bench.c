@@ -3,9 +3,11 @@
  * Links the linears that bench.py compiled with bert-compile (one C entry per
  * BERT-base weight shape: fp32, BiBERT binary and Q8BERT int8) and times
  * them against cblas_sgemm on the same data and oneDNN's int8 matmuls on
- * the same shapes, single-threaded, printing medians and the ratios. Each
+ * the same shapes, printing medians and the ratios. Each
  * of ours is checked against a plain C version, so a fast wrong kernel
- * cannot look good.
+ * cannot look good. Threads: BENCH_THREADS (bench.py sets it, and sets
+ * OPENBLAS_NUM_THREADS, OMP_NUM_THREADS for oneDNN and BERTC_NUM_THREADS
+ * to the same count).
  *===----------------------------------------------------------------------===*/
 #include <cblas.h>
 #include <math.h>
@@ -137,7 +139,11 @@ int main(int argc, char **argv) {
     fprintf(stderr, "cannot open %s\n", argv[1]);
     return 1;
   }
-  printf("OpenBLAS %s, kernel %s, 1 thread\n", openblas_get_config(), openblas_get_corename());
+  const char *threads_variable = getenv("BENCH_THREADS");
+  int threads = threads_variable ? atoi(threads_variable) : 1;
+  const char *threads_word = threads == 1 ? "thread" : "threads";
+  printf("OpenBLAS %s, kernel %s, %d %s\n", openblas_get_config(), openblas_get_corename(),
+         threads, threads_word);
   const int ms[] = {1, 128, 512};
   const struct { int n, k; linear_fn fn, binary, q8; } shapes[] = {
       {768, 768, _mlir_ciface_linear_768_768, _mlir_ciface_binary_768_768,
@@ -227,14 +233,14 @@ int main(int argc, char **argv) {
   fclose(weights);
   printf("(ratio = OpenBLAS time / bertc time: above 1 means bertc is faster)\n");
   printf("\n== binary linear (BiBERT: sign(x) . (alpha sign(W - rowmean))^T + b) vs "
-         "OpenBLAS fp32 sgemm, 1 thread\n");
+         "OpenBLAS fp32 sgemm, %d %s\n", threads, threads_word);
   printf("%-16s %12s %12s %10s %9s\n", "M x N x K", "binary ms", "OpenBLAS ms",
          "eq. GF/s", "ratio");
   for (int r = 0; r < binary_count; ++r) printf("%s\n", binary_rows[r]);
   printf("(eq. GF/s: 2 M N K / time, as if the binary MACs were float ones)\n");
   printf("\n== int8 linear (Q8BERT: quantize x, int8 x int8 -> int32 + bias, / s_b) vs "
-         "OpenBLAS fp32 sgemm and oneDNN %s int8 matmul (s32 out), 1 thread\n",
-         onednn_version());
+         "OpenBLAS fp32 sgemm and oneDNN %s int8 matmul (s32 out), %d %s\n",
+         onednn_version(), threads, threads_word);
   printf("%-16s %10s %10s %10s %10s %9s %9s %9s\n", "M x N x K", "int8 ms", "sgemm ms",
          "s8s8 ms", "u8s8 ms", "vs sgemm", "vs s8s8", "vs u8s8");
   for (int r = 0; r < q8_count; ++r) printf("%s\n", q8_rows[r]);

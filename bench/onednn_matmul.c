@@ -3,7 +3,7 @@
  * s8 x s8 -> s32 (the exact equivalent of bertc's int8 product) and
  * u8 x s8 -> s32 matmuls through oneDNN's C API (Debian's libdnnl 2.6),
  * weights in the layout oneDNN chooses (format `any`, as a deployed model
- * would prepack them), one thread (OMP_NUM_THREADS=1). Only timing: the
+ * would prepack them), on OMP_NUM_THREADS threads. Only timing: the
  * operands hold arbitrary bytes.
  *===----------------------------------------------------------------------===*/
 #include "onednn_matmul.h"

@@ -1,14 +1,16 @@
 // ort_bench.js - ONNX Runtime (npm onnxruntime-node) timing of a BERT ONNX
-// model on batch 1 x SEQ random token ids, one thread: prints the median
-// seconds of RUNS runs, then the logits of the last run.
-//   node ort_bench.js MODEL.onnx SEQ RUNS VOCAB
+// model on batch 1 x SEQ random token ids, on THREADS intra-op threads (1
+// by default): prints the median seconds of RUNS runs, then the logits of
+// the last run.
+//   node ort_bench.js MODEL.onnx SEQ RUNS VOCAB [THREADS]
 const ort = require('onnxruntime-node');
 
 async function main() {
-  const [model, seqArg, runsArg, vocabArg] = process.argv.slice(2);
+  const [model, seqArg, runsArg, vocabArg, threadsArg] = process.argv.slice(2);
   const seq = Number(seqArg), runs = Number(runsArg), vocab = Number(vocabArg);
+  const threads = threadsArg === undefined ? 1 : Number(threadsArg);
   const session = await ort.InferenceSession.create(model, {
-    intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential',
+    intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential',
     graphOptimizationLevel: 'all'});
   const ids = new BigInt64Array(seq);
   let seed = 7;

@@ -27,7 +27,8 @@
 static int usage(void) {
   fprintf(stderr,
           "usage: model --input X.npy [--token-types T.npy] [--mask M.npy]\n"
-          "             --output Y.npy [--outputs logits|pooled|hidden]\n");
+          "             --output Y.npy [--outputs logits|pooled|hidden]\n"
+          "environment: BERTC_NUM_THREADS=N runs the GEMMs on N threads (default 1)\n");
   return 1;
 }
 
