@@ -9,12 +9,18 @@
  *           [--dev-mask ...] [--dev-types ...]] --out DIR
  *           [--epochs 3] [--batch 16] [--lr 5e-5] [--warmup 0.1]
  *           [--seed 42] [--eval-every STEPS] [--max-steps N] [--overwrite]
+ *           [--resume] [--stop-after STEPS]
  *   A progress bar shows the loss and the speed; every --eval-every steps
  *   (and at the end of each epoch) the dev accuracy is printed and the
  *   weights are saved to DIR (config.json + model.safetensors, each written
- *   to a temporary file and renamed), the best dev accuracy's to DIR/best.
- *   An interrupted run loses at most the current interval. DIR must be new
- *   or empty unless --overwrite.
+ *   to a temporary file and renamed), the best dev accuracy's to DIR/best,
+ *   and the whole training state (weights, optimizer moments, Q8BERT
+ *   thresholds, step, data order, best accuracy) to DIR/training_state.bin.
+ *   An interrupted run loses at most the current interval: the same command
+ *   with --resume continues from the last saved state and ends with the
+ *   same bytes as an uninterrupted run. --stop-after STEPS ends a run after
+ *   STEPS steps with the schedule of the full run (training in slices).
+ *   DIR must be new or empty unless --overwrite or --resume.
  *
  * One batch, for checking:
  *   ./train --input IDS.npy --labels LABELS.npy [--token-types T.npy]
@@ -41,6 +47,7 @@ static int train_usage(void) {
           "             [--dev-mask M.npy] [--dev-types T.npy]] --out DIR [--epochs 3]\n"
           "             [--batch 16] [--lr 5e-5] [--warmup 0.1] [--seed 42]\n"
           "             [--eval-every STEPS] [--max-steps N] [--overwrite]\n"
+          "             [--resume (continue DIR's saved run)] [--stop-after STEPS]\n"
           "             [--q8-start-step N (a --quant=q8 build: quantize from step N)]\n"
           "       train --input IDS.npy --labels LABELS.npy [--token-types T.npy]\n"
           "             [--mask M.npy] --dump-grads G.safetensors\n");
@@ -373,9 +380,10 @@ static uint64_t next_random(uint64_t *state) {
 }
 
 struct schedule {
-  int64_t epochs, batch, eval_every, max_steps;
+  int64_t epochs, batch, eval_every, max_steps, stop_after;
   double lr, warmup;
   uint64_t seed;
+  int resume;
 };
 
 /* The warmup-linear schedule of both recipes: lr * progress / warmup while
@@ -392,6 +400,139 @@ struct trainer {
   float *parameters, *gradients, *m, *v, *next[3];
   double best;
 };
+
+/* Where a run stands after a step: what --resume needs besides the
+ * trainer's buffers. The next batch is `position` rows into epoch `epoch`,
+ * whose order is the shuffle from `epoch_random` (the generator's state
+ * before that epoch's shuffle). */
+struct progress {
+  int64_t step, epoch, position;
+  uint64_t epoch_random;
+  double smoothed;
+};
+
+/* DIR/training_state.bin: this header, then the parameters, the two Adam
+ * moments (BERTC_PARAMETER_COUNT floats each) and the Q8BERT thresholds
+ * (BERTC_Q8_SLOTS floats). The run's settings and data shapes are recorded
+ * so that --resume refuses a different run rather than continue it wrongly. */
+static const char kStateMagic[8] = {'B', 'E', 'R', 'T', 'C', 'T', 'S', '1'};
+struct saved_state {
+  char magic[8];
+  int64_t parameter_count, q8_slots;
+  int64_t epochs, batch, eval_every, max_steps, q8_start_step;
+  int64_t train_rows, train_seq, dev_rows;
+  double lr, warmup;
+  uint64_t seed;
+  struct progress progress;
+  double best;
+};
+
+static void describe_run(struct saved_state *h, const struct schedule *s,
+                         const struct dataset *train, const struct dataset *dev) {
+  memset(h, 0, sizeof *h);
+  memcpy(h->magic, kStateMagic, sizeof kStateMagic);
+  h->parameter_count = BERTC_PARAMETER_COUNT;
+  h->q8_slots = BERTC_Q8_SLOTS;
+  h->epochs = s->epochs;
+  h->batch = s->batch;
+  h->eval_every = s->eval_every;
+  h->max_steps = s->max_steps;
+  h->q8_start_step = q8_start_step;
+  h->train_rows = train->rows;
+  h->train_seq = train->seq;
+  h->dev_rows = dev->rows;
+  h->lr = s->lr;
+  h->warmup = s->warmup;
+  h->seed = s->seed;
+}
+
+static void state_path(char *path, size_t size, const char *dir) {
+  snprintf(path, size, "%s/training_state.bin", dir);
+}
+
+/* Writes the state after a step, atomically (temporary file, rename). */
+static int save_state(const char *dir, const struct trainer *t, const struct schedule *s,
+                      const struct dataset *train, const struct dataset *dev,
+                      const struct progress *at) {
+  struct saved_state h;
+  describe_run(&h, s, train, dev);
+  h.progress = *at;
+  h.best = t->best;
+  char path[4096], temporary[4200];
+  state_path(path, sizeof path, dir);
+  snprintf(temporary, sizeof temporary, "%s.tmp-%ld", path, (long)getpid());
+  FILE *file = fopen(temporary, "wb");
+  if (!file) return fail("cannot write %s", path);
+  size_t count = (size_t)BERTC_PARAMETER_COUNT;
+  int ok = fwrite(&h, sizeof h, 1, file) == 1 &&
+           fwrite(t->parameters, sizeof(float), count, file) == count &&
+           fwrite(t->m, sizeof(float), count, file) == count &&
+           fwrite(t->v, sizeof(float), count, file) == count &&
+           fwrite(q8_thresholds, sizeof(float), BERTC_Q8_SLOTS, file) == (size_t)BERTC_Q8_SLOTS;
+  ok = (fclose(file) == 0) && ok;
+  if (!ok || rename(temporary, path) != 0) {
+    remove(temporary);
+    return fail("cannot write %s", path);
+  }
+  return 0;
+}
+
+/* The first setting in which the saved run differs from this one, or NULL. */
+static const char *differing_setting(const struct saved_state *saved,
+                                     const struct saved_state *now) {
+  if (saved->parameter_count != now->parameter_count || saved->q8_slots != now->q8_slots)
+    return "model (parameter count or Q8BERT slots)";
+  if (saved->epochs != now->epochs) return "--epochs";
+  if (saved->batch != now->batch) return "--batch";
+  if (saved->eval_every != now->eval_every) return "--eval-every";
+  if (saved->max_steps != now->max_steps) return "--max-steps";
+  if (saved->q8_start_step != now->q8_start_step) return "--q8-start-step";
+  if (saved->lr != now->lr) return "--lr";
+  if (saved->warmup != now->warmup) return "--warmup";
+  if (saved->seed != now->seed) return "--seed";
+  if (saved->train_rows != now->train_rows || saved->train_seq != now->train_seq)
+    return "training set (rows or sequence length)";
+  if (saved->dev_rows != now->dev_rows) return "dev set (rows)";
+  return NULL;
+}
+
+/* Reads DIR/training_state.bin into `t` and `at`, checking that it was
+ * written by this model for this run's settings and data. */
+static int load_state(const char *dir, struct trainer *t, const struct schedule *s,
+                      const struct dataset *train, const struct dataset *dev,
+                      struct progress *at) {
+  char path[4096];
+  state_path(path, sizeof path, dir);
+  FILE *file = fopen(path, "rb");
+  if (!file) return fail("--resume: cannot open %s (no saved training state)", path);
+  struct saved_state saved, now;
+  describe_run(&now, s, train, dev);
+  size_t count = (size_t)BERTC_PARAMETER_COUNT;
+  int ok = fread(&saved, sizeof saved, 1, file) == 1 &&
+           !memcmp(saved.magic, kStateMagic, sizeof kStateMagic);
+  const char *differs = ok ? differing_setting(&saved, &now) : NULL;
+  ok = ok && !differs && fread(t->parameters, sizeof(float), count, file) == count &&
+       fread(t->m, sizeof(float), count, file) == count &&
+       fread(t->v, sizeof(float), count, file) == count &&
+       fread(q8_thresholds, sizeof(float), BERTC_Q8_SLOTS, file) == (size_t)BERTC_Q8_SLOTS &&
+       fgetc(file) == EOF;
+  fclose(file);
+  if (differs) {
+    char message[512];
+    snprintf(message, sizeof message,
+             "--resume: %s was saved by a run with a different %s; resume with the "
+             "same settings and data", path, differs);
+    return fail("%s", message);
+  }
+  if (!ok) return fail("--resume: %s is not a training state of this model (truncated or "
+                       "corrupt)", path);
+  if (saved.progress.step < 0 || saved.progress.epoch < 0 || saved.progress.position < 0 ||
+      saved.progress.position >= train->rows)
+    return fail("--resume: %s holds an impossible position", path);
+  *at = saved.progress;
+  t->best = saved.best;
+  return 0;
+}
 
 static int evaluate_and_save(struct trainer *t, const struct dataset *dev, const char *out,
                              int64_t batch_rows, struct batch *scratch, int64_t step) {
@@ -435,19 +576,28 @@ static int fine_tune(const struct dataset *train, const struct dataset *dev, con
   if (!order || !alloc_batch(&b, s->batch, train->seq) ||
       !alloc_batch(&eval, s->batch, dev->rows ? dev->seq : 1))
     return fail("%s", "out of memory");
-  uint64_t state = s->seed * 0x9E3779B97F4A7C15ull + 1;
-  int64_t step = 0;
-  double smoothed = 0;
+  struct progress at = {0, 0, 0, s->seed * 0x9E3779B97F4A7C15ull + 1, 0};
+  int status = s->resume ? load_state(out, &t, s, train, dev, &at) : 0;
+  if (!status && s->resume)
+    fprintf(stderr, "resuming at step %lld of %lld (epoch %lld)\n", (long long)at.step,
+            (long long)total, (long long)(at.epoch + 1));
+  uint64_t state = at.epoch_random;
+  int64_t step = at.step, first_step = at.step;
+  double smoothed = at.smoothed;
   struct timespec begin, now;
   clock_gettime(CLOCK_MONOTONIC, &begin);
-  int status = 0;
-  for (int64_t epoch = 0; epoch < s->epochs && step < total && !status; ++epoch) {
+  int stopped = 0;
+  for (int64_t epoch = at.epoch; epoch < s->epochs && step < total && !status && !stopped;
+       ++epoch) {
+    uint64_t epoch_random = state;
     for (int64_t i = 0; i < train->rows; ++i) order[i] = i;
     for (int64_t i = train->rows - 1; i > 0; --i) {
       int64_t j = (int64_t)(next_random(&state) % (uint64_t)(i + 1));
       int64_t swap = order[i]; order[i] = order[j]; order[j] = swap;
     }
-    for (int64_t start = 0; start < train->rows && step < total && !status; start += s->batch) {
+    int64_t first_row = epoch == at.epoch ? at.position : 0;
+    for (int64_t start = first_row; start < train->rows && step < total && !status && !stopped;
+         start += s->batch) {
       int64_t count = train->rows - start < s->batch ? train->rows - start : s->batch;
       gather(train, order + start, count, &b);
       float loss = train_step(&b, t.parameters, t.gradients, step);
@@ -472,16 +622,31 @@ static int fine_tune(const struct dataset *train, const struct dataset *dev, con
       double seconds = (double)(now.tv_sec - begin.tv_sec) + 1e-9 * (double)(now.tv_nsec - begin.tv_nsec);
       fprintf(stderr, "\repoch %lld/%lld step %lld/%lld loss %.4f lr %.2e %.0f examples/s   ",
               (long long)(epoch + 1), (long long)s->epochs, (long long)step, (long long)total,
-              smoothed, lr, seconds > 0 ? (double)(step * s->batch) / seconds : 0.0);
+              smoothed, lr,
+              seconds > 0 ? (double)((step - first_step) * s->batch) / seconds : 0.0);
       int end_of_epoch = start + s->batch >= train->rows;
-      if ((s->eval_every > 0 && step % s->eval_every == 0) || end_of_epoch || step == total)
+      if ((s->eval_every > 0 && step % s->eval_every == 0) || end_of_epoch || step == total) {
         status = evaluate_and_save(&t, dev, out, s->batch, &eval, step);
+        struct progress after = {step, epoch, start + s->batch, epoch_random, smoothed};
+        if (end_of_epoch) {
+          /* The next epoch shuffles from the generator's current state. */
+          after.epoch = epoch + 1;
+          after.position = 0;
+          after.epoch_random = state;
+        }
+        if (!status) status = save_state(out, &t, s, train, dev, &after);
+      }
+      stopped = s->stop_after > 0 && step >= s->stop_after && step < total;
     }
   }
-  if (!status)
+  if (!status && stopped)
+    fprintf(stderr, "stopped after step %lld of %lld (--stop-after); the same command with "
+                    "--resume continues from the last saved step\n",
+            (long long)step, (long long)total);
+  else if (!status)
     fprintf(stderr, "done: %lld steps%s\n", (long long)step,
             dev->rows ? "" : " (no dev set)");
-  if (!status && dev->rows)
+  if (!status && !stopped && dev->rows)
     printf("best dev accuracy %.4f\n", t.best);
   free(order);
   free_batch(&b);
@@ -503,11 +668,12 @@ int main(int argc, char **argv) {
   const char *dev_ids = NULL, *dev_labels = NULL, *dev_types = NULL, *dev_mask = NULL;
   const char *out = NULL, *epochs = "3", *batch = "16", *lr = "5e-5", *warmup = "0.1";
   const char *seed = "42", *eval_every = "0", *max_steps = "0";
-  const char *start_step = "0";
-  int overwrite = 0;
+  const char *start_step = "0", *stop_after = "0";
+  int overwrite = 0, resume = 0;
   for (int q = 0; q < BERTC_Q8_SLOTS; ++q) q8_thresholds[q] = -1.0f;
   for (int i = 1; i < argc; ++i) {
     if (!strcmp(argv[i], "--overwrite")) { overwrite = 1; continue; }
+    if (!strcmp(argv[i], "--resume")) { resume = 1; continue; }
     const char **slot = !strcmp(argv[i], "--input")          ? &ids
                         : !strcmp(argv[i], "--labels")       ? &labels
                         : !strcmp(argv[i], "--token-types")  ? &types
@@ -530,6 +696,7 @@ int main(int argc, char **argv) {
                         : !strcmp(argv[i], "--eval-every")   ? &eval_every
                         : !strcmp(argv[i], "--max-steps")    ? &max_steps
                         : !strcmp(argv[i], "--q8-start-step") ? &start_step
+                        : !strcmp(argv[i], "--stop-after")   ? &stop_after
                                                              : NULL;
     if (!slot || i + 1 >= argc) return train_usage();
     *slot = argv[++i];
@@ -548,12 +715,16 @@ int main(int argc, char **argv) {
   s.seed = (uint64_t)strtoull(seed, NULL, 10);
   s.eval_every = atoll(eval_every);
   s.max_steps = atoll(max_steps);
+  s.stop_after = atoll(stop_after);
+  s.resume = resume;
   if (s.epochs < 1 || s.batch < 1 || s.lr <= 0 || s.warmup < 0 || s.warmup > 1 ||
-      s.eval_every < 0 || s.max_steps < 0)
+      s.eval_every < 0 || s.max_steps < 0 || s.stop_after < 0)
     return fail("%s", "--epochs and --batch must be positive integers, --lr positive, "
-                      "--warmup in [0, 1], --eval-every and --max-steps >= 0");
-  if (!overwrite && !is_new_or_empty(out))
-    return fail("%s already holds a checkpoint; choose a new --out or pass --overwrite", out);
+                      "--warmup in [0, 1], --eval-every, --max-steps and --stop-after >= 0");
+  if (resume && overwrite) return fail("%s", "--resume and --overwrite exclude each other");
+  if (!overwrite && !resume && !is_new_or_empty(out))
+    return fail("%s already holds a checkpoint; choose a new --out, pass --overwrite, or "
+                "--resume to continue its saved run", out);
   struct dataset train, dev;
   memset(&dev, 0, sizeof dev);
   int status = load_dataset(train_ids, train_labels, train_types, train_mask, &train);
