@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "onednn_matmul.h"
 #include "timing.h"
@@ -40,9 +41,17 @@ void _mlir_ciface_q8_768_3072(struct m2 *, struct m2 *);
 #define Q8_THRESHOLD 0.5f
 
 
+/* With several threads, each side's idle pool keeps spinning for a while
+ * after its last call (OpenBLAS for about 2^28 cycles, libgomp and bertc
+ * for well under a millisecond) and would slow the next side down on a
+ * machine with as many cores as threads: each measurement first sleeps
+ * long enough for every pool to go idle. */
+static int settle_first = 0;
+
 /* Median seconds of `samples` runs, each repeated until it lasts >= 50 ms. */
 #define SAMPLES 7
 static double median_time(void (*run)(void *), void *context) {
+  if (settle_first) usleep(300000);
   double start = now();
   run(context);
   double once = now() - start;
@@ -142,6 +151,7 @@ int main(int argc, char **argv) {
   const char *threads_variable = getenv("BENCH_THREADS");
   int threads = threads_variable ? atoi(threads_variable) : 1;
   const char *threads_word = threads == 1 ? "thread" : "threads";
+  settle_first = threads > 1;
   printf("OpenBLAS %s, kernel %s, %d %s\n", openblas_get_config(), openblas_get_corename(),
          threads, threads_word);
   const int ms[] = {1, 128, 512};

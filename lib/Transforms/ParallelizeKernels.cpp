@@ -40,9 +40,9 @@ constexpr llvm::StringLiteral kParallelFor = "__bertc_parallel_for";
 // (function, context, range, active threads) and bumps a generation
 // counter; each worker runs its share [b + t n / T, b + (t + 1) n / T) and
 // decrements `pending`; the caller runs share 0 and spins until `pending`
-// is 0. Idle workers spin @SPINS@ pause instructions (the gap between two
-// GEMMs of a layer is shorter than a futex wake-up) and then sleep on a
-// condition variable. One region runs at a time: a call that finds the
+// is 0. Idle workers busy-wait @SPINS@ steps (the gap between two GEMMs of
+// a layer is shorter than a futex wake-up) and then sleep on a condition
+// variable. One region runs at a time: a call that finds the
 // pool busy (a second application thread) runs its range itself, so calls
 // from several threads stay safe. The mutex and condition variable are
 // zero-initialized 64-byte blocks: PTHREAD_MUTEX_INITIALIZER and
@@ -55,6 +55,7 @@ llvm.func @pthread_mutex_lock(!llvm.ptr) -> i32
 llvm.func @pthread_mutex_unlock(!llvm.ptr) -> i32
 llvm.func @pthread_cond_wait(!llvm.ptr, !llvm.ptr) -> i32
 llvm.func @pthread_cond_broadcast(!llvm.ptr) -> i32
+llvm.func @sched_yield() -> i32
 llvm.func @getenv(!llvm.ptr) -> !llvm.ptr
 llvm.func @atoi(!llvm.ptr) -> i32
 
@@ -76,6 +77,23 @@ llvm.mlir.global internal @__bertc_pool_mutex() {alignment = 16 : i64} : !llvm.a
 llvm.mlir.global internal @__bertc_pool_wake() {alignment = 16 : i64} : !llvm.array<64 x i8> {
   %zero = llvm.mlir.zero : !llvm.array<64 x i8>
   llvm.return %zero : !llvm.array<64 x i8>
+}
+
+// One step of a busy wait: a pause, and every 1024th step a sched_yield, so
+// that a waiting thread lets a descheduled one on its core run (with more
+// busy threads than cores, as when another library's pool is spinning, a
+// pure spin waits for whole time slices).
+llvm.func internal @__bertc_pause(%count: i64) {
+  llvm.call_intrinsic "llvm.x86.sse2.pause"() : () -> ()
+  %mask = llvm.mlir.constant(1023 : i64) : i64
+  %low = llvm.and %count, %mask : i64
+  %yield = llvm.icmp "eq" %low, %mask : i64
+  llvm.cond_br %yield, ^yield, ^done
+^yield:
+  %yielded = llvm.call @sched_yield() : () -> i32
+  llvm.br ^done
+^done:
+  llvm.return
 }
 
 // Thread t's share of the current task.
@@ -130,7 +148,7 @@ llvm.func internal @__bertc_worker(%arg: !llvm.ptr) -> !llvm.ptr {
   %spinning = llvm.icmp "ult" %spins, %spinLimit : i64
   llvm.cond_br %spinning, ^spin, ^sleep
 ^spin:
-  llvm.call_intrinsic "llvm.x86.sse2.pause"() : () -> ()
+  llvm.call @__bertc_pause(%spins) : (i64) -> ()
   %spins1 = llvm.add %spins, %c1 : i64
   llvm.br ^wait(%seen, %spins1 : i32, i64)
 ^sleep:
@@ -252,14 +270,16 @@ llvm.func internal @__bertc_parallel_for(%fn: !llvm.ptr, %ctx: !llvm.ptr, %first
   %woken = llvm.call @pthread_cond_broadcast(%wake) : (!llvm.ptr) -> i32
   %unlocked1 = llvm.call @pthread_mutex_unlock(%mutex) : (!llvm.ptr) -> i32
   llvm.call @__bertc_run_share(%c0) : (i64) -> ()
-  llvm.br ^join
-^join:
+  llvm.br ^join(%c0 : i64)
+^join(%waited: i64):
   %left = llvm.load %pending atomic acquire {alignment = 4 : i64} : !llvm.ptr -> i32
   %done = llvm.icmp "eq" %left, %zero : i32
   llvm.cond_br %done, ^finish, ^pause
 ^pause:
-  llvm.call_intrinsic "llvm.x86.sse2.pause"() : () -> ()
-  llvm.br ^join
+  llvm.call @__bertc_pause(%waited) : (i64) -> ()
+  %c1 = llvm.mlir.constant(1 : i64) : i64
+  %waited1 = llvm.add %waited, %c1 : i64
+  llvm.br ^join(%waited1 : i64)
 ^finish:
   llvm.store %zero, %lock atomic release {alignment = 4 : i64} : i32, !llvm.ptr
   llvm.return

@@ -38,7 +38,7 @@
 // CHECK-DAG: llvm.func internal @__bertc_worker(
 // CHECK-DAG: llvm.func internal @__bertc_start_workers()
 // CHECK-DAG: llvm.func internal @__bertc_parallel_for(
-// CHECK-DAG: llvm.mlir.constant(20000 : i64) : i64
+// CHECK-DAG: llvm.mlir.constant(200000 : i64) : i64
 // CHECK-DAG: llvm.atomicrmw add %{{.*}}, %{{.*}} release
 // CHECK-DAG: llvm.atomicrmw sub %{{.*}}, %{{.*}} release
 // SPINS-LABEL: llvm.func @entry
