@@ -81,6 +81,9 @@ constexpr unsigned kTailColumns = 4;
 /// The operands of a tagged product, viewed as matrices.
 struct Gemm {
   Value x, w, out; // memref<?xK>, memref<KxN> or panels, memref<?xN>
+  /// K is dynamic (ShapedType::kDynamic) for a weight computed at run time
+  /// whose rows are the batch's (a weight gradient, g^T x): the reduction
+  /// length is then read from x.
   int64_t k, n;
   /// F32, or an XOR-popcount product of packed bits (tag
   /// `bertc.xnor_linear`, i64 words): out[m, n] += popcount(x[m, k] XOR
@@ -166,17 +169,29 @@ static Value packWeightPanels(OpBuilder &builder, Location loc, Value weight,
   return memref::GetGlobalOp::create(builder, loc, type, name);
 }
 
-/// A contiguous memref [d0, ..., dk] as [d0 * ... * d(k-1), dk].
+/// A contiguous memref [d0, ..., dk] as [d0 * ... * d(k-1), dk], with a
+/// dynamic row count: kernels are shared by every product of a (K, N)
+/// shape, whatever its rows (a weight gradient's rows are the layer's
+/// static output features).
 static Value asMatrix(OpBuilder &builder, Location loc, Value memref) {
   auto type = cast<MemRefType>(memref.getType());
-  if (type.getRank() == 2)
-    return memref;
-  ReassociationIndices leading;
-  for (int64_t i = 0; i + 1 < type.getRank(); ++i)
-    leading.push_back(i);
-  return memref::CollapseShapeOp::create(
-      builder, loc, memref,
-      ArrayRef<ReassociationIndices>{leading, {type.getRank() - 1}});
+  Value matrix = memref;
+  if (type.getRank() != 2) {
+    ReassociationIndices leading;
+    for (int64_t i = 0; i + 1 < type.getRank(); ++i)
+      leading.push_back(i);
+    matrix = memref::CollapseShapeOp::create(
+        builder, loc, memref,
+        ArrayRef<ReassociationIndices>{leading, {type.getRank() - 1}});
+  }
+  auto matrixType = cast<MemRefType>(matrix.getType());
+  if (matrixType.isDynamicDim(0))
+    return matrix;
+  auto dynamicRows = MemRefType::get({ShapedType::kDynamic, matrixType.getDimSize(1)},
+                                     matrixType.getElementType(),
+                                     matrixType.getLayout(),
+                                     matrixType.getMemorySpace());
+  return memref::CastOp::create(builder, loc, dynamicRows, matrix);
 }
 
 /// The product's operands if it has the shape the kernel handles.
@@ -198,7 +213,7 @@ static std::optional<Gemm> matchGemm(linalg::GenericOp op, OpBuilder &builder,
   if (!xType || !wType || !outType || xType.getElementType() != element ||
       wType.getElementType() != wElement ||
       outType.getElementType() != element || xType.getRank() < 2 ||
-      wType.getRank() != 2 || !wType.hasStaticShape() ||
+      wType.getRank() != 2 || wType.isDynamicDim(1) ||
       !xType.getLayout().isIdentity() || !outType.getLayout().isIdentity())
     return std::nullopt;
   int64_t k = wType.getDimSize(0), n = wType.getDimSize(1);
@@ -215,15 +230,20 @@ static std::optional<Gemm> matchGemm(linalg::GenericOp op, OpBuilder &builder,
   // unit-stride rows.
   if (!wType.getLayout().isIdentity()) {
     auto contiguous = MemRefType::get(wType.getShape(), wElement);
+    SmallVector<Value> dynamicSizes;
+    if (wType.isDynamicDim(0))
+      dynamicSizes.push_back(memref::DimOp::create(builder, loc, gemm.w, 0));
     gemm.weightCopy = memref::AllocOp::create(builder, loc, contiguous,
+                                              dynamicSizes,
                                               builder.getI64IntegerAttr(64));
     memref::CopyOp::create(builder, loc, gemm.w, gemm.weightCopy);
     gemm.w = gemm.weightCopy;
   }
   // Packed-bit weights stay [K, N]: K words is 12-48 rows, far fewer than
-  // the 768-3072 rows of f32 weights whose aliasing panels avoid.
+  // the 768-3072 rows of f32 weights whose aliasing panels avoid. (Only
+  // constant weights are repacked, and those have a static K.)
   bool binary = product == Product::Xnor;
-  if (Value panels = binary ? Value()
+  if (Value panels = binary || ShapedType::isDynamic(k) ? Value()
                             : packWeightPanels(builder, loc, gemm.w, k, n,
                                                kTailColumns * lanes)) {
     gemm.w = panels;
@@ -279,8 +299,11 @@ static Value avx2DotAdd(OpBuilder &b, Location l, Value broadcast, Value w,
 static void emitTile(OpBuilder &b, Location l, const Gemm &gemm, Value row,
                      unsigned rows, Value col, unsigned columns,
                      unsigned lanes) {
+  Value reduction = ShapedType::isDynamic(gemm.k)
+                        ? memref::DimOp::create(b, l, gemm.x, 1).getResult()
+                        : arith::ConstantIndexOp::create(b, l, gemm.k).getResult();
   bertc::kernels::ProductOperands operands{
-      gemm.x, gemm.w, gemm.out, arith::ConstantIndexOp::create(b, l, gemm.k),
+      gemm.x, gemm.w, gemm.out, reduction,
       gemm.panels ? int64_t(kTailColumns * lanes) : 0};
   switch (gemm.product) {
   case Product::F32:
@@ -371,7 +394,9 @@ static func::FuncOp getOrCreateKernel(ModuleOp module, const Gemm &gemm,
   static const char *const prefixes[] = {"bertc_gemm_", "bertc_xnor_",
                                          "bertc_int8vnni_", "bertc_int8avx2_"};
   std::string name = std::string(prefixes[static_cast<int>(gemm.product)]) +
-                     std::to_string(gemm.k) + "x" +
+                     (ShapedType::isDynamic(gemm.k) ? std::string("d")
+                                                    : std::to_string(gemm.k)) +
+                     "x" +
                      std::to_string(gemm.n) + (gemm.panels ? "_panels" : "") +
                      (gemm.overwrite ? "_overwrite" : "") +
                      (gemm.epilogue ? "_e" + gemm.epilogue->key : "");

@@ -1,8 +1,10 @@
 // RUN: bert-opt %s --bert-differentiate --canonicalize -split-input-file -verify-diagnostics | FileCheck %s
 
 // linear + cross_entropy: dz = (softmax(z) - onehot(y)) / B scaled by the
-// seed 1; dW = sum_rows dz^T x (reduction over the rows), db = sum_rows dz.
-// The input is not trainable: canonicalize drops its gradient (dz W).
+// seed 1; dW = dz^T x as a bert.linear of dz^T [3, rows] and x^T [4, rows]
+// (so that it runs on the GEMM kernel; the lowering takes x itself as the
+// [rows, 4] operand), db = sum_rows dz. The input is not trainable:
+// canonicalize drops its gradient (dz W).
 // CHECK-LABEL: func.func @linear
 // CHECK-SAME: -> (tensor<f32>, tensor<3x4xf32>, tensor<3xf32>)
 // CHECK: %[[LOSS:.*]] = bert.cross_entropy
@@ -11,8 +13,9 @@
 // CHECK: arith.cmpi eq
 // CHECK: arith.subf %{{.*}}, %{{.*}} : f32
 // CHECK: arith.select
-// CHECK-NOT: bert.linear
-// CHECK: %[[DW:.*]] = linalg.generic {{.*}} iterator_types = ["reduction", "parallel", "parallel"]} ins(%[[DZ]], %arg0 : tensor<2x3xf32>, tensor<2x4xf32>)
+// CHECK-DAG: %[[DZT:.*]] = linalg.transpose ins(%[[DZ]] : tensor<2x3xf32>)
+// CHECK-DAG: %[[XT:.*]] = linalg.transpose ins(%arg0 : tensor<2x4xf32>)
+// CHECK: %[[DW:.*]] = bert.linear %[[DZT]], %[[XT]] : tensor<3x2xf32>, tensor<4x2xf32> -> tensor<3x4xf32>
 // CHECK: %[[DB:.*]] = linalg.generic {{.*}} iterator_types = ["reduction", "parallel"]} ins(%[[DZ]] : tensor<2x3xf32>)
 // CHECK: return %[[LOSS]], %[[DW]], %[[DB]]
 func.func @linear(%x: tensor<2x4xf32>, %w: tensor<3x4xf32> {bertc.trainable}, %b: tensor<3xf32> {bertc.trainable}, %labels: tensor<2xi32>) -> tensor<f32> {

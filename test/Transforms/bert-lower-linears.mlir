@@ -317,3 +317,34 @@ func.func @sums_read_later(%x: memref<?x4xi32>, %w: memref<4x64xi32>, %sums: mem
   memref.copy %sums, %keep : memref<?x64xi32> to memref<?x64xi32>
   return
 }
+
+// -----
+
+// A weight gradient, dW = g^T x: the "weight" operand is the activation x
+// [rows, 64], whose rows (the reduction) are known at run time only. The
+// kernel (K written `d`) reads the reduction length from its x operand;
+// the weight is not repacked.
+#x4 = affine_map<(d0, d1, d2) -> (d0, d2)>
+#w4 = affine_map<(d0, d1, d2) -> (d2, d1)>
+#o4 = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-LABEL: func.func @weight_gradient
+// Static rows (8, the layer's output features) become dynamic, so that
+// one kernel serves every product of the (K, N) shape.
+// CHECK-DAG: %[[X:.*]] = memref.cast %arg0 : memref<8x?xf32> to memref<?x?xf32>
+// CHECK-DAG: %[[O:.*]] = memref.cast %arg2 : memref<8x64xf32> to memref<?x64xf32>
+// CHECK: call @bertc_gemm_dx64(%[[X]], %arg1, %[[O]], %{{.*}}, %{{.*}}) : (memref<?x?xf32>, memref<?x64xf32>, memref<?x64xf32>, index, index) -> ()
+// CHECK-LABEL: func.func private @bertc_gemm_dx64
+// CHECK-SAME: (%[[GX:.*]]: memref<?x?xf32>, %[[GW:.*]]: memref<?x64xf32>, %{{.*}}: memref<?x64xf32>, %{{.*}}: index, %{{.*}}: index)
+// CHECK: %[[ONE:.*]] = arith.constant 1 : index
+// CHECK: %[[ROWS:.*]] = memref.dim %[[GX]], %[[ONE]] : memref<?x?xf32>
+// CHECK: scf.for %[[R:.*]] = %{{.*}} to %[[ROWS]] step %{{.*}} iter_args(
+// CHECK: vector.load %[[GW]][%[[R]], %{{.*}}] : memref<?x64xf32>, vector<8xf32>
+func.func @weight_gradient(%x: memref<8x?xf32>, %w: memref<?x64xf32>, %o: memref<8x64xf32>) {
+  linalg.generic {indexing_maps = [#x4, #w4, #o4], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x, %w : memref<8x?xf32>, memref<?x64xf32>) outs(%o : memref<8x64xf32>) attrs = {bertc.linear} {
+  ^bb0(%in: f32, %in_0: f32, %out: f32):
+    %m = arith.mulf %in, %in_0 : f32
+    %s = arith.addf %out, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}

@@ -56,48 +56,62 @@ static Value castTo(OpBuilder &builder, Location loc, Value value, Type type) {
 // linear
 //===----------------------------------------------------------------------===//
 
+/// `value` [r..., c] as a matrix [r0 * ... , c] (itself when rank 2).
+static Value asRowsMatrix(OpBuilder &builder, Location loc, Value value) {
+  auto type = cast<RankedTensorType>(value.getType());
+  unsigned rank = type.getRank();
+  if (rank == 2)
+    return value;
+  ReassociationIndices rowsGroup, featuresGroup = {int64_t(rank) - 1};
+  for (unsigned i = 0; i + 1 < rank; ++i)
+    rowsGroup.push_back(i);
+  SmallVector<ReassociationIndices> groups = {rowsGroup, featuresGroup};
+  return tensor::CollapseShapeOp::create(builder, loc, value, groups);
+}
+
+/// `matrix` [a, b] transposed to [b, a].
+static Value buildTransposed(OpBuilder &builder, Location loc, Value matrix) {
+  auto type = cast<RankedTensorType>(matrix.getType());
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(builder, loc, matrix);
+  Value empty = tensor::EmptyOp::create(builder, loc, {sizes[1], sizes[0]},
+                                        type.getElementType());
+  Value transposed = linalg::TransposeOp::create(builder, loc, matrix, empty,
+                                                 ArrayRef<int64_t>{1, 0})
+                         .getResult()[0];
+  return castTo(builder, loc, transposed,
+                RankedTensorType::get({type.getDimSize(1), type.getDimSize(0)},
+                                      type.getElementType()));
+}
+
 /// y = x W^T + b:  dx = g W,  dW = sum_rows g^T x,  db = sum_rows g.
+///
+/// Both products are bert.linear ops, so that they run on the GEMM kernels
+/// (bert-lower-linears) like the forward: dx = linear(g, W^T) and, with g
+/// and x as [rows, features] matrices, dW = linear(g^T, x^T): its "weight"
+/// x^T [K, rows] is x itself to the lowering, a [rows, K] operand whose
+/// reduction length, the batch's rows, is known at run time only.
 LogicalResult LinearOp::buildGradients(OpBuilder &builder,
                                        ValueRange resultGradients,
                                        SmallVectorImpl<Value> &operandGradients) {
   Location loc = getLoc();
   Value g = resultGradients[0];
   Value x = getInput(), w = getWeight();
-  MLIRContext *context = getContext();
   operandGradients.assign(getNumOperands(), Value());
 
   // dx: a linear with the transposed weight [K, N], no bias.
-  RankedTensorType weightType = getWeight().getType();
-  auto transposedType = RankedTensorType::get(
-      {weightType.getDimSize(1), weightType.getDimSize(0)}, builder.getF32Type());
-  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(builder, loc, w);
-  Value empty = tensor::EmptyOp::create(builder, loc, {sizes[1], sizes[0]},
-                                        builder.getF32Type());
-  Value transposed = linalg::TransposeOp::create(builder, loc, w, empty,
-                                                 ArrayRef<int64_t>{1, 0})
-                         .getResult()[0];
-  transposed = castTo(builder, loc, transposed, transposedType);
   operandGradients[0] = LinearOp::create(builder, loc, x.getType(), g,
-                                         transposed, Value());
+                                         buildTransposed(builder, loc, w),
+                                         Value());
 
-  // dW[n, k] = sum_r g[r..., n] x[r..., k] over the iteration (r..., n, k).
-  unsigned rank = getInput().getType().getRank();
-  SmallVector<AffineExpr> rows;
-  for (unsigned i = 0; i + 1 < rank; ++i)
-    rows.push_back(getAffineDimExpr(i, context));
-  AffineExpr n = getAffineDimExpr(rank - 1, context);
-  AffineExpr k = getAffineDimExpr(rank, context);
-  auto rowsThen = [&](AffineExpr last) {
-    SmallVector<AffineExpr> exprs(rows);
-    exprs.push_back(last);
-    return AffineMap::get(rank + 1, 0, exprs, context);
-  };
-  SmallVector<IT> iterators(rank + 1, IT::reduction);
-  iterators[rank - 1] = iterators[rank] = IT::parallel;
-  operandGradients[1] = buildContraction(
-      builder, loc, g, x, buildZerosLike(builder, loc, w),
-      {rowsThen(n), rowsThen(k), AffineMap::get(rank + 1, 0, {n, k}, context)},
-      iterators);
+  // dW [N, K] = g^T [N, rows] . x [rows, K].
+  Value gRows = asRowsMatrix(builder, loc, g);
+  Value xRows = asRowsMatrix(builder, loc, x);
+  RankedTensorType weightType = getWeight().getType();
+  operandGradients[1] = LinearOp::create(
+      builder, loc,
+      RankedTensorType::get(weightType.getShape(), builder.getF32Type()),
+      buildTransposed(builder, loc, gRows), buildTransposed(builder, loc, xRows),
+      Value());
   operandGradients[1] = castTo(builder, loc, operandGradients[1], w.getType());
 
   if (Value bias = getBias())
