@@ -138,7 +138,9 @@ Expected<std::string> bertc::driver::generateCHeader(ModuleOp module,
      << " * arrays are dense, row-major, float32 or int32. The compiled code\n"
      << " * needs libc and libm only and is thread-safe. It keeps the scratch\n"
      << " * buffers of a call for the next one (a process-wide, locked cache);\n"
-     << " * " << symbol << "_release_buffers() returns them to libc. */\n"
+     << " * " << symbol << "_release_buffers() returns them to libc. The\n"
+     << " * environment variable BERTC_NUM_THREADS (default 1) sets how many\n"
+     << " * threads the GEMMs use; results do not depend on it. */\n"
      << "#ifndef " << guard << "\n#define " << guard << "\n\n";
   os << llvm::formatv("#define BERTC_VOCAB_SIZE {0}\n"
                       "#define BERTC_HIDDEN_SIZE {1}\n"

@@ -55,10 +55,6 @@ float scaleOf(Type quantizedTensor) {
   return scaleFromStep(type.getScale());
 }
 
-Value constantIndex(OpBuilder &b, Location l, int64_t value) {
-  return arith::ConstantIndexOp::create(b, l, value);
-}
-
 Value constantInt(OpBuilder &b, Location l, Type type, int64_t value) {
   return arith::ConstantOp::create(b, l, b.getIntegerAttr(type, value));
 }
