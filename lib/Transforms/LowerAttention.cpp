@@ -6,8 +6,10 @@
 // element, the context with its accumulators going through memory. Both
 // come from convert-bert-to-linalg tagged `bertc.head_product`, as 5-D
 // contractions whose operands each hold the two batch axes and a row-major
-// matrix. This pass loops over the batch axes and calls, for each pair, one
-// kernel on 2-D strided views:
+// matrix. This pass replaces each by a call of a loop over the (batch,
+// head) pairs (tagged `bertc.parallel`, so that bert-parallelize-kernels
+// can split the pairs across threads) that calls, for each pair, one kernel
+// on 2-D strided views:
 //
 //   for col in [0, N - N % 2V) step 2V:
 //     row blocks of R: tile(R rows, 2 vectors); remaining rows one by one
@@ -32,6 +34,9 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Builders.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/xxhash.h"
 
 namespace bertc {
 #define GEN_PASS_DEF_LOWERATTENTIONPASS
@@ -257,30 +262,74 @@ static func::FuncOp getOrCreateKernel(ModuleOp module, StringRef packed,
   return kernel;
 }
 
-/// Replaces the product by loops over its batch axes calling the kernel.
-static void lowerHeadProduct(const HeadProduct &product, func::FuncOp kernel) {
+/// @bertc_heads_<hash>(x, w, out, n0, n1, first, end): the kernel on the
+/// (batch, head) pairs whose flat index i0 * n1 + i1 lies in [first, end),
+/// for the product's operand types and maps (one function serves every
+/// layer's product of that form). Tagged `bertc.parallel`: the pairs are
+/// independent, and bert-parallelize-kernels splits them across threads.
+static func::FuncOp getOrCreateHeadLoop(ModuleOp module,
+                                        const HeadProduct &product,
+                                        func::FuncOp kernel) {
   linalg::GenericOp op = product.op;
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  std::string key;
+  llvm::raw_string_ostream keyStream(key);
+  keyStream << kernel.getName();
+  for (Value operand : op->getOperands())
+    keyStream << operand.getType();
+  for (AffineMap map : maps)
+    keyStream << map;
+  keyStream << product.batchLoops[0] << "," << product.batchLoops[1];
+  // xxh3, not llvm::hash_value: names must not change from run to run.
+  std::string name = "bertc_heads_" + llvm::utohexstr(llvm::xxh3_64bits(key));
+  if (auto existing = module.lookupSymbol<func::FuncOp>(name))
+    return existing;
+
+  OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
+  Location l = module.getLoc();
+  SmallVector<Type> argumentTypes(op->getOperandTypes());
+  argumentTypes.append(4, b.getIndexType());
+  auto loop = func::FuncOp::create(b, l, name,
+                                   b.getFunctionType(argumentTypes, {}));
+  bertc::kernels::markKernel(loop);
+  loop->setAttr(bertc::kernels::kParallelAttr, b.getUnitAttr());
+  Block *body = loop.addEntryBlock();
+  b.setInsertionPointToStart(body);
+  Value innerCount = body->getArgument(4);
+  Value one = arith::ConstantIndexOp::create(b, l, 1);
+  scf::ForOp::create(
+      b, l, body->getArgument(5), body->getArgument(6), one, ValueRange{},
+      [&](OpBuilder &nb, Location nl, Value flat, ValueRange) {
+        Value at[] = {arith::DivUIOp::create(nb, nl, flat, innerCount),
+                      arith::RemUIOp::create(nb, nl, flat, innerCount)};
+        SmallVector<Value> views;
+        for (unsigned i = 0; i < 3; ++i)
+          views.push_back(matrixView(nb, nl, body->getArgument(i), maps[i],
+                                     product.batchLoops, at));
+        func::CallOp::create(nb, nl, kernel, views);
+        scf::YieldOp::create(nb, nl);
+      });
+  func::ReturnOp::create(b, l);
+  return loop;
+}
+
+/// Replaces the product by a call of its (batch, head) loop over all pairs.
+static void lowerHeadProduct(ModuleOp module, const HeadProduct &product,
+                             func::FuncOp kernel) {
+  linalg::GenericOp op = product.op;
+  func::FuncOp loop = getOrCreateHeadLoop(module, product, kernel);
   OpBuilder b(op);
   Location l = op.getLoc();
   SmallVector<Range, 4> ranges =
       cast<linalg::LinalgOp>(op.getOperation()).createLoopRanges(b, l);
-  SmallVector<Value> lower, upper, steps;
-  for (unsigned loop : product.batchLoops) {
-    lower.push_back(getValueOrCreateConstantIndexOp(b, l, ranges[loop].offset));
-    upper.push_back(getValueOrCreateConstantIndexOp(b, l, ranges[loop].size));
-    steps.push_back(getValueOrCreateConstantIndexOp(b, l, ranges[loop].stride));
-  }
-  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-  SmallVector<Value> operands = op->getOperands();
-  scf::buildLoopNest(b, l, lower, upper, steps,
-                     [&](OpBuilder &nb, Location nl, ValueRange at) {
-                       SmallVector<Value> views;
-                       for (unsigned i = 0; i < 3; ++i)
-                         views.push_back(matrixView(nb, nl, operands[i],
-                                                    maps[i],
-                                                    product.batchLoops, at));
-                       func::CallOp::create(nb, nl, kernel, views);
-                     });
+  SmallVector<Value> arguments(op->getOperands());
+  for (unsigned batchLoop : product.batchLoops)
+    arguments.push_back(
+        getValueOrCreateConstantIndexOp(b, l, ranges[batchLoop].size));
+  arguments.push_back(arith::ConstantIndexOp::create(b, l, 0));
+  arguments.push_back(
+      arith::MulIOp::create(b, l, arguments[3], arguments[4]).getResult());
+  func::CallOp::create(b, l, loop, arguments);
   op.erase();
 }
 
@@ -302,7 +351,8 @@ struct LowerAttentionPass
         products.push_back(*product);
     });
     for (const HeadProduct &product : products)
-      lowerHeadProduct(product, getOrCreateKernel(getOperation(),
+      lowerHeadProduct(getOperation(), product,
+                       getOrCreateKernel(getOperation(),
                                                   product.packed, vectorWidth,
                                                   rowsPerBlock));
   }

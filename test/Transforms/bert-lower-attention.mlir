@@ -5,18 +5,15 @@
 #kt = affine_map<(b, h, i, j, e) -> (b, h, e, j)>
 #s = affine_map<(b, h, i, j, e) -> (b, h, i, j)>
 
-// Attention scores: q [B, L, heads, d] times kT [B, heads, d, L]. The batch
-// and head loops call the kernel on 2-D strided views of each operand.
+// Attention scores: q [B, L, heads, d] times kT [B, heads, d, L]. The
+// product becomes a call of a loop over all B x heads (batch, head) pairs,
+// which calls the kernel on 2-D strided views of each operand.
 // CHECK-LABEL: func.func @scores
 // CHECK-SAME: (%[[Q:.*]]: memref<?x?x2x32xf32>, %[[KT:.*]]: memref<?x2x32x?xf32>, %[[S:.*]]: memref<?x2x?x?xf32>)
 // CHECK-NOT: linalg.generic
-// CHECK: scf.for %[[B:.*]] =
-// CHECK: scf.for %[[H:.*]] =
-// CHECK: %[[QV:.*]] = memref.subview %[[Q]][%[[B]], 0, %[[H]], 0] [1, %{{.*}}, 1, 32] [1, 1, 1, 1] : memref<?x?x2x32xf32> to memref<?x32xf32, strided<[64, 1], offset: ?>>
-// CHECK: %[[QC:.*]] = memref.cast %[[QV]] : {{.*}} to memref<?x?xf32, strided<[?, 1], offset: ?>>
-// CHECK: %[[KV:.*]] = memref.subview %[[KT]][%[[B]], %[[H]], 0, 0] [1, 1, 32, %{{.*}}] [1, 1, 1, 1]
-// CHECK: %[[SV:.*]] = memref.subview %[[S]][%[[B]], %[[H]], 0, 0] [1, 1, %{{.*}}, %{{.*}}] [1, 1, 1, 1]
-// CHECK: call @bertc_head_gemm(%[[QC]], %{{.*}}, %{{.*}})
+// CHECK: %[[B:.*]] = memref.dim %[[Q]], %{{.*}} : memref<?x?x2x32xf32>
+// CHECK: %[[PAIRS:.*]] = arith.muli %[[B]], %[[HEADS:.*]] : index
+// CHECK: call @[[LOOP:bertc_heads_[0-9A-F]+]](%[[Q]], %[[KT]], %[[S]], %[[B]], %[[HEADS]], %{{.*}}, %[[PAIRS]])
 func.func @scores(%q: memref<?x?x2x32xf32>, %kt: memref<?x2x32x?xf32>, %s: memref<?x2x?x?xf32>) {
   linalg.generic {indexing_maps = [#q, #kt, #s],
                   iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
@@ -46,6 +43,20 @@ func.func @scores(%q: memref<?x?x2x32xf32>, %kt: memref<?x2x32x?xf32>, %s: memre
 // AVX2-LABEL: func.func private @bertc_head_gemm
 // AVX2: iter_args(%{{[^)]*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
 // AVX2: vector.create_mask %{{.*}} : vector<8xi1>
+// The loop over the pairs [first, end) of the flat (batch, head) index,
+// tagged for bert-parallelize-kernels, which splits the range across
+// threads.
+// CHECK: func.func private @[[LOOP]]
+// CHECK-SAME: (%[[LQ:[a-z0-9]+]]: memref<?x?x2x32xf32>, %{{.*}}: memref<?x2x32x?xf32>, %{{.*}}: memref<?x2x?x?xf32>, %{{.*}}: index, %[[INNER:[a-z0-9]+]]: index, %[[FIRST:[a-z0-9]+]]: index, %[[END:[a-z0-9]+]]: index)
+// CHECK-SAME: attributes {bertc.parallel, passthrough = ["noinline"]}
+// CHECK: scf.for %[[F:.*]] = %[[FIRST]] to %[[END]] step
+// CHECK: %[[BI:.*]] = arith.divui %[[F]], %[[INNER]] : index
+// CHECK: %[[HI:.*]] = arith.remui %[[F]], %[[INNER]] : index
+// CHECK: %[[QV:.*]] = memref.subview %[[LQ]][%[[BI]], 0, %[[HI]], 0] [1, %{{.*}}, 1, 32] [1, 1, 1, 1] : memref<?x?x2x32xf32> to memref<?x32xf32, strided<[64, 1], offset: ?>>
+// CHECK: %[[QC:.*]] = memref.cast %[[QV]] : {{.*}} to memref<?x?xf32, strided<[?, 1], offset: ?>>
+// CHECK: memref.subview %{{.*}}[%[[BI]], %[[HI]], 0, 0] [1, 1, 32, %{{.*}}] [1, 1, 1, 1]
+// CHECK: memref.subview %{{.*}}[%[[BI]], %[[HI]], 0, 0] [1, 1, %{{.*}}, %{{.*}}] [1, 1, 1, 1]
+// CHECK: call @bertc_head_gemm(%[[QC]], %{{.*}}, %{{.*}})
 
 // -----
 
@@ -55,7 +66,7 @@ func.func @scores(%q: memref<?x?x2x32xf32>, %kt: memref<?x2x32x?xf32>, %s: memre
 
 // The context, reduced over j (not the last loop): the same kernel.
 // CHECK-LABEL: func.func @context
-// CHECK: call @bertc_head_gemm
+// CHECK: call @bertc_heads_
 // CHECK-NOT: linalg.generic
 func.func @context(%p: memref<3x2x5x5xf32>, %v: memref<3x5x2x24xf32>, %c: memref<3x5x2x24xf32>) {
   linalg.generic {indexing_maps = [#p, #v, #c],
@@ -124,7 +135,7 @@ func.func @left_alone(%p: memref<3x2x5x5xf32>, %v: memref<3x5x2x24xf32>, %vt: me
 // the same loop nest on i64 lanes (half the f32 width), with the step
 // acc += 2 popcount(x AND w) - popcount(x), masked past N.
 // CHECK-LABEL: func.func @bamm
-// CHECK: call @bertc_head_bamm
+// CHECK: call @bertc_heads_
 // CHECK-LABEL: func.func private @bertc_head_bamm
 // CHECK-SAME: memref<?x?xi64, strided<[?, 1], offset: ?>>
 // CHECK: arith.andi %{{.*}} : vector<8xi64>

@@ -124,8 +124,11 @@ def LowerAttentionPass : Pass<"bert-lower-attention", "::mlir::ModuleOp"> {
     operand holds the two batch axes (batch and head, at any positions) and
     a matrix whose second axis is its innermost memref axis (attention's
     scores Q K^T with K transposed per head, and its context P V). Each
-    becomes a loop nest over the batch axes that calls one kernel,
-    `@bertc_head_gemm`, on 2-D strided views: column blocks of two vectors
+    becomes a call of `@bertc_heads_<hash>(x, w, out, n0, n1, first, end)`,
+    a loop over the flat (batch, head) pairs [first, end) (one function per
+    operand types and maps, tagged `bertc.parallel` so that
+    bert-parallelize-kernels can split the pairs across threads), which
+    calls one kernel, `@bertc_head_gemm`, on 2-D strided views per pair: column blocks of two vectors
     of `vector-width` f32, rows in blocks of `rows` then one at a time, the
     accumulators in registers for the whole reduction, and the columns past
     the last full block one vector at a time with masked loads and stores.
