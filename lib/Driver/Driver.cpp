@@ -603,7 +603,10 @@ Error bertc::driver::compile(const Options &options) {
     if (Error error = writeAtomically(object, emitObject))
       return error;
     if (options.emit == Emit::Lib) {
-      if (Error error = linkAtomically(options.output, {"-shared"}, {object}))
+      // nodelete: dlclose must not unmap code that the thread pool's
+      // workers (BERTC_NUM_THREADS > 1) may still be running.
+      if (Error error = linkAtomically(options.output,
+                                       {"-shared", "-Wl,-z,nodelete"}, {object}))
         return error;
       clock.lap("link");
       return writeHeader();

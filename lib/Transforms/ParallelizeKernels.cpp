@@ -56,6 +56,7 @@ llvm.func @pthread_mutex_unlock(!llvm.ptr) -> i32
 llvm.func @pthread_cond_wait(!llvm.ptr, !llvm.ptr) -> i32
 llvm.func @pthread_cond_broadcast(!llvm.ptr) -> i32
 llvm.func @sched_yield() -> i32
+llvm.func @pthread_atfork(!llvm.ptr, !llvm.ptr, !llvm.ptr) -> i32
 llvm.func @getenv(!llvm.ptr) -> !llvm.ptr
 llvm.func @atoi(!llvm.ptr) -> i32
 
@@ -65,6 +66,8 @@ llvm.mlir.global internal @__bertc_threads(0 : i32) {alignment = 4 : i64} : i32
 llvm.mlir.global internal @__bertc_region_lock(0 : i32) {alignment = 4 : i64} : i32
 llvm.mlir.global internal @__bertc_generation(0 : i32) {alignment = 4 : i64} : i32
 llvm.mlir.global internal @__bertc_pending(0 : i32) {alignment = 4 : i64} : i32
+// Not reset by the fork handler: a child inherits the registration.
+llvm.mlir.global internal @__bertc_fork_handler_registered(0 : i32) {alignment = 4 : i64} : i32
 // The current task: function, context, first, end, active threads.
 llvm.mlir.global internal @__bertc_task() {alignment = 8 : i64} : !llvm.struct<(ptr, ptr, i64, i64, i64)> {
   %zero = llvm.mlir.zero : !llvm.struct<(ptr, ptr, i64, i64, i64)>
@@ -172,8 +175,32 @@ llvm.func internal @__bertc_worker(%arg: !llvm.ptr) -> !llvm.ptr {
   llvm.br ^wait(%current, %c0 : i32, i64)
 }
 
+// In the child of a fork: the workers did not come along, so the pool starts
+// afresh at the next parallel call (the generation restarts at 0, which new
+// workers expect; the mutex and condition variable are re-initialized, in
+// case a worker held the mutex when the parent forked).
+llvm.func internal @__bertc_pool_after_fork() {
+  %threads = llvm.mlir.addressof @__bertc_threads : !llvm.ptr
+  %lock = llvm.mlir.addressof @__bertc_region_lock : !llvm.ptr
+  %generation = llvm.mlir.addressof @__bertc_generation : !llvm.ptr
+  %pending = llvm.mlir.addressof @__bertc_pending : !llvm.ptr
+  %mutex = llvm.mlir.addressof @__bertc_pool_mutex : !llvm.ptr
+  %wake = llvm.mlir.addressof @__bertc_pool_wake : !llvm.ptr
+  %zero = llvm.mlir.constant(0 : i32) : i32
+  %zeroByte = llvm.mlir.constant(0 : i8) : i8
+  %size = llvm.mlir.constant(64 : i64) : i64
+  "llvm.intr.memset"(%mutex, %zeroByte, %size) <{isVolatile = false}> : (!llvm.ptr, i8, i64) -> ()
+  "llvm.intr.memset"(%wake, %zeroByte, %size) <{isVolatile = false}> : (!llvm.ptr, i8, i64) -> ()
+  llvm.store %zero, %pending atomic monotonic {alignment = 4 : i64} : i32, !llvm.ptr
+  llvm.store %zero, %generation atomic monotonic {alignment = 4 : i64} : i32, !llvm.ptr
+  llvm.store %zero, %threads atomic monotonic {alignment = 4 : i64} : i32, !llvm.ptr
+  llvm.store %zero, %lock atomic release {alignment = 4 : i64} : i32, !llvm.ptr
+  llvm.return
+}
+
 // Reads BERTC_NUM_THREADS and creates the workers; returns the thread count
-// (fewer if pthread_create fails).
+// (fewer if pthread_create fails). The first time, it also registers the
+// fork handler.
 llvm.func internal @__bertc_start_workers() -> i32 {
   %c1 = llvm.mlir.constant(1 : i64) : i64
   %handle = llvm.alloca %c1 x i64 : (i64) -> !llvm.ptr
@@ -183,6 +210,17 @@ llvm.func internal @__bertc_start_workers() -> i32 {
   %null = llvm.mlir.zero : !llvm.ptr
   %one = llvm.mlir.constant(1 : i32) : i32
   %most = llvm.mlir.constant(64 : i32) : i32
+  %registered = llvm.mlir.addressof @__bertc_fork_handler_registered : !llvm.ptr
+  %done = llvm.load %registered : !llvm.ptr -> i32
+  %zero32 = llvm.mlir.constant(0 : i32) : i32
+  %first = llvm.icmp "eq" %done, %zero32 : i32
+  llvm.cond_br %first, ^register, ^read
+^register:
+  %afterFork = llvm.mlir.addressof @__bertc_pool_after_fork : !llvm.ptr
+  %atfork = llvm.call @pthread_atfork(%null, %null, %afterFork) : (!llvm.ptr, !llvm.ptr, !llvm.ptr) -> i32
+  llvm.store %one, %registered : i32, !llvm.ptr
+  llvm.br ^read
+^read:
   %value = llvm.call @getenv(%name) : (!llvm.ptr) -> !llvm.ptr
   %unset = llvm.icmp "eq" %value, %null : !llvm.ptr
   llvm.cond_br %unset, ^store(%one : i32), ^parse

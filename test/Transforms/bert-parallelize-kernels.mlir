@@ -38,6 +38,9 @@
 // CHECK-DAG: llvm.func internal @__bertc_worker(
 // CHECK-DAG: llvm.func internal @__bertc_start_workers()
 // CHECK-DAG: llvm.func internal @__bertc_parallel_for(
+// A forked child starts the pool afresh (its workers did not come along).
+// CHECK-DAG: llvm.call @pthread_atfork(%{{.*}}, %{{.*}}, %{{.*}})
+// CHECK-DAG: llvm.func internal @__bertc_pool_after_fork()
 // CHECK-DAG: llvm.mlir.constant(200000 : i64) : i64
 // CHECK-DAG: llvm.atomicrmw add %{{.*}}, %{{.*}} release
 // CHECK-DAG: llvm.atomicrmw sub %{{.*}}, %{{.*}} release

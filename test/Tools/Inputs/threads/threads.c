@@ -7,6 +7,8 @@
 
 #include <dirent.h>
 #include <pthread.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -73,6 +75,23 @@ int main(int argc, char **argv) {
   int again = bertc_run(ids[0], NULL, NULL, kBatch, kSeq, logits, NULL, NULL) == BERTC_OK &&
               memcmp(logits, expected[0], sizeof logits) == 0;
   printf("after release: %s\n", again ? "same" : "DIFFERENT");
+  /* A forked child has none of the pool's workers: its calls must still
+   * finish (the pool starts afresh) and agree. An alarm turns a hang into
+   * a failure. */
+  fflush(stdout);
+  pid_t child = fork();
+  if (child == 0) {
+    alarm(60);
+    float forked[kBatch * BERTC_NUM_LABELS];
+    int ok = bertc_run(ids[0], NULL, NULL, kBatch, kSeq, forked, NULL, NULL) == BERTC_OK &&
+             memcmp(forked, expected[0], sizeof forked) == 0;
+    _exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  int forked_ok = child > 0 && waitpid(child, &status, 0) == child && WIFEXITED(status) &&
+                  WEXITSTATUS(status) == 0;
+  printf("forked child: %s\n", forked_ok ? "same" : "FAILED");
+  again = again && forked_ok;
   bert_model_release_buffers();
   return total != 0 || !again;
 }
