@@ -187,10 +187,10 @@ static Value asMatrix(OpBuilder &builder, Location loc, Value memref) {
   auto matrixType = cast<MemRefType>(matrix.getType());
   if (matrixType.isDynamicDim(0))
     return matrix;
-  auto dynamicRows = MemRefType::get({ShapedType::kDynamic, matrixType.getDimSize(1)},
-                                     matrixType.getElementType(),
-                                     matrixType.getLayout(),
-                                     matrixType.getMemorySpace());
+  auto dynamicRows = MemRefType::get(
+      {ShapedType::kDynamic, matrixType.getDimSize(1)},
+      matrixType.getElementType(), matrixType.getLayout(),
+      matrixType.getMemorySpace());
   return memref::CastOp::create(builder, loc, dynamicRows, matrix);
 }
 

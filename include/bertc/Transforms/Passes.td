@@ -88,9 +88,15 @@ def LowerLinearsPass : Pass<"bert-lower-linears", "::mlir::ModuleOp"> {
     P = 4 vectors, into a new global (the dead `[K, N]` one is erased), so
     that a panel is contiguous. Each
     (K, N) shape gets one private kernel function `@bertc_gemm_<K>x<N>`
-    that every product of the shape calls. A product
-    whose N is not a multiple of four vector widths, or whose buffers are
-    not contiguous, is left as it is.
+    that every product of the shape calls, with x and out as matrices with
+    a dynamic row count. Its last two arguments are a range of column panels
+    `[first, end)` (the call passes all of them) and it is tagged
+    `bertc.parallel`, so that `bert-parallelize-kernels` can split the
+    panels across threads. K may be dynamic when the weight is computed at
+    run time (a weight gradient g^T x, whose reduction runs over the batch's
+    rows; `@bertc_gemm_dx<N>`): the kernel reads it from x, and the weight
+    is not repacked. A product whose N is not a multiple of four vector
+    widths, or whose buffers are not contiguous, is left as it is.
 
     Products tagged `bertc.xnor_linear` (by `convert-bq-to-linalg`, for
     `bq.xnor_matmul` with a constant weight) are the same loop nest on
