@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -112,6 +113,37 @@ static inline int read_npy(const char *path, struct array *out) {
   return 0;
 }
 
+/* An output file written atomically: to a temporary file beside `path`,
+ * renamed into place by close_output once everything was written, so that
+ * an interrupted or failed write leaves the old file. A destination that
+ * exists and is not a regular file (/dev/null, a FIFO) is written in
+ * place: renaming over it would replace the device with a file. */
+struct output {
+  FILE *file;
+  char path[4096], temporary[4200];
+  int in_place;
+};
+
+static inline int open_output(struct output *o, const char *path) {
+  struct stat info;
+  snprintf(o->path, sizeof o->path, "%s", path);
+  snprintf(o->temporary, sizeof o->temporary, "%s.tmp-%ld", path, (long)getpid());
+  o->in_place = stat(path, &info) == 0 && !S_ISREG(info.st_mode);
+  o->file = fopen(o->in_place ? path : o->temporary, "wb");
+  return o->file ? 0 : fail("cannot write %s", path);
+}
+
+/* Closes the output; `ok` says whether every write succeeded. */
+static inline int close_output(struct output *o, int ok) {
+  ok = (fclose(o->file) == 0) && ok;
+  if (o->in_place) return ok ? 0 : fail("cannot write %s", o->path);
+  if (!ok || rename(o->temporary, o->path) != 0) {
+    remove(o->temporary);
+    return fail("cannot write %s", o->path);
+  }
+  return 0;
+}
+
 /* Writes float32 data as .npy through a temporary file and a rename. */
 static inline int write_typed_npy(const char *path, const char *descr, size_t item_size,
                            const void *data, int rank, const int64_t *shape);
@@ -138,21 +170,14 @@ static inline int write_typed_npy(const char *path, const char *descr, size_t it
   int padded = ((10 + length + 1 + 63) / 64) * 64 - 10;
   memset(header + length, ' ', (size_t)(padded - length - 1));
   header[padded - 1] = '\n';
-  char temporary[4096];
-  snprintf(temporary, sizeof temporary, "%s.tmp-%ld", path, (long)getpid());
-  FILE *file = fopen(temporary, "wb");
-  if (!file) return fail("cannot write %s", path);
+  struct output out;
+  if (open_output(&out, path)) return 1;
   unsigned char prefix[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
                               (unsigned char)(padded & 0xff), (unsigned char)(padded >> 8)};
-  int ok = fwrite(prefix, 1, 10, file) == 10 &&
-           fwrite(header, 1, (size_t)padded, file) == (size_t)padded &&
-           (int64_t)fwrite(data, item_size, (size_t)count, file) == count;
-  ok = (fclose(file) == 0) && ok;
-  if (!ok || rename(temporary, path) != 0) {
-    remove(temporary);
-    return fail("cannot write %s", path);
-  }
-  return 0;
+  int ok = fwrite(prefix, 1, 10, out.file) == 10 &&
+           fwrite(header, 1, (size_t)padded, out.file) == (size_t)padded &&
+           (int64_t)fwrite(data, item_size, (size_t)count, out.file) == count;
+  return close_output(&out, ok);
 }
 
 /* Token ids or types as int32, refusing int64 values that do not fit. */

@@ -106,26 +106,20 @@ static int write_tensors(const char *path, const float *loss, const float *value
   while (length % 8) header[length++] = ' ';
   unsigned char size[8];
   for (int i = 0; i < 8; ++i) size[i] = (unsigned char)((uint64_t)length >> (8 * i));
-  char temporary[4096];
-  snprintf(temporary, sizeof temporary, "%s.tmp-%ld", path, (long)getpid());
-  FILE *file = fopen(temporary, "wb");
-  if (!file) {
+  struct output out;
+  if (open_output(&out, path)) {
     free(header);
-    return fail("cannot write %s", path);
+    return 1;
   }
+  FILE *file = out.file;
   int ok = fwrite(size, 1, 8, file) == 8 && fwrite(header, 1, length, file) == length &&
            (!loss || fwrite(loss, sizeof *loss, 1, file) == 1) &&
            fwrite(values, sizeof(float), BERTC_PARAMETER_COUNT, file) ==
                (size_t)BERTC_PARAMETER_COUNT;
   for (int q = 0; q < BERTC_Q8_SLOTS; ++q)
     if (q8_thresholds[q] > 0) ok = ok && fwrite(&q8_thresholds[q], 4, 1, file) == 1;
-  ok = (fclose(file) == 0) && ok;
   free(header);
-  if (!ok || rename(temporary, path) != 0) {
-    remove(temporary);
-    return fail("cannot write %s", path);
-  }
-  return 0;
+  return close_output(&out, ok);
 }
 
 /* Every value of `values` in [0, limit). */
@@ -346,18 +340,10 @@ static int save_checkpoint(const char *dir, const float *parameters) {
   if (mkdir(dir, 0777) != 0 && errno != EEXIST) return fail("cannot create %s", dir);
   snprintf(path, sizeof path, "%s/model.safetensors", dir);
   if (write_tensors(path, NULL, parameters)) return 1;
-  char temporary[4200];
   snprintf(path, sizeof path, "%s/config.json", dir);
-  snprintf(temporary, sizeof temporary, "%s.tmp-%ld", path, (long)getpid());
-  FILE *file = fopen(temporary, "wb");
-  if (!file) return fail("cannot write %s", path);
-  int ok = fputs(bertc_config_json, file) >= 0;
-  ok = (fclose(file) == 0) && ok;
-  if (!ok || rename(temporary, path) != 0) {
-    remove(temporary);
-    return fail("cannot write %s", path);
-  }
-  return 0;
+  struct output out;
+  if (open_output(&out, path)) return 1;
+  return close_output(&out, fputs(bertc_config_json, out.file) >= 0);
 }
 
 /* A folder that is absent or empty (nothing of the user's is replaced). */
@@ -458,23 +444,18 @@ static int save_state(const char *dir, const struct trainer *t, const struct sch
   describe_run(&h, s, train, dev);
   h.progress = *at;
   h.best = t->best;
-  char path[4096], temporary[4200];
+  char path[4096];
   state_path(path, sizeof path, dir);
-  snprintf(temporary, sizeof temporary, "%s.tmp-%ld", path, (long)getpid());
-  FILE *file = fopen(temporary, "wb");
-  if (!file) return fail("cannot write %s", path);
+  struct output out;
+  if (open_output(&out, path)) return 1;
+  FILE *file = out.file;
   size_t count = (size_t)BERTC_PARAMETER_COUNT;
   int ok = fwrite(&h, sizeof h, 1, file) == 1 &&
            fwrite(t->parameters, sizeof(float), count, file) == count &&
            fwrite(t->m, sizeof(float), count, file) == count &&
            fwrite(t->v, sizeof(float), count, file) == count &&
            fwrite(q8_thresholds, sizeof(float), BERTC_Q8_SLOTS, file) == (size_t)BERTC_Q8_SLOTS;
-  ok = (fclose(file) == 0) && ok;
-  if (!ok || rename(temporary, path) != 0) {
-    remove(temporary);
-    return fail("cannot write %s", path);
-  }
-  return 0;
+  return close_output(&out, ok);
 }
 
 /* The first setting in which the saved run differs from this one, or NULL. */

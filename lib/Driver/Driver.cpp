@@ -63,26 +63,46 @@ static Error commitTemporary(StringRef temporary, StringRef path,
   return Error::success();
 }
 
+/// Runs `write` on `out` and closes it; the first error, named after `path`.
+static Error writeAndClose(llvm::raw_fd_ostream &out, StringRef path,
+                           llvm::function_ref<Error(llvm::raw_pwrite_stream &)> write) {
+  Error written = write(out);
+  out.close();
+  if (!written && out.has_error())
+    written = driverError(path + ": write failed: " + out.error().message());
+  out.clear_error();
+  return written;
+}
+
+/// True if `path` exists and is not a regular file (/dev/null, a FIFO).
+static bool isSpecialFile(StringRef path) {
+  llvm::sys::fs::file_status status;
+  return !llvm::sys::fs::status(path, status) &&
+         status.type() != llvm::sys::fs::file_type::regular_file;
+}
+
 /// Writes `path` through a temporary file in the same folder, renamed into
 /// place only when `write` succeeded: no partial output, and an existing
 /// file survives a failed compile.
 static Error writeAtomically(StringRef path,
                              llvm::function_ref<Error(llvm::raw_pwrite_stream &)> write) {
+  // A special file is written in place: renaming over it would replace the
+  // device.
+  if (isSpecialFile(path)) {
+    std::error_code ec;
+    llvm::raw_fd_ostream out(path, ec);
+    if (ec)
+      return driverError(path + ": cannot write: " + ec.message());
+    return writeAndClose(out, path, write);
+  }
   llvm::SmallString<256> temporary;
   int fd = -1;
   if (std::error_code ec = llvm::sys::fs::createUniqueFile(
           path + ".tmp-%%%%%%%%", fd, temporary))
     return driverError(path + ": cannot create a temporary file: " +
                        ec.message());
-  Error written = Error::success();
-  {
-    llvm::raw_fd_ostream out(fd, /*shouldClose=*/true);
-    written = write(out);
-    out.close();
-    if (!written && out.has_error())
-      written = driverError(path + ": write failed: " + out.error().message());
-    out.clear_error();
-  }
+  llvm::raw_fd_ostream out(fd, /*shouldClose=*/true);
+  Error written = writeAndClose(out, path, write);
   return commitTemporary(temporary, path, std::move(written));
 }
 
@@ -310,6 +330,11 @@ static Error runCCompiler(ArrayRef<std::string> arguments) {
 /// writeAtomically, without copying the artifact.
 static Error linkAtomically(StringRef path, ArrayRef<std::string> flags,
                             ArrayRef<std::string> inputs) {
+  if (isSpecialFile(path))
+    return driverError(path + ": exists and is not a regular file; refusing "
+                              "to replace it with a linked " +
+                       (llvm::is_contained(flags, "-shared") ? "library"
+                                                             : "executable"));
   llvm::SmallString<256> temporary;
   llvm::sys::fs::createUniquePath(path + ".tmp-%%%%%%%%", temporary,
                                   /*MakeAbsolute=*/false);
