@@ -20,13 +20,16 @@
  *   with --resume continues from the last saved state and ends with the
  *   same bytes as an uninterrupted run. --stop-after STEPS ends a run after
  *   STEPS steps with the schedule of the full run (training in slices).
- *   DIR must be new or empty unless --overwrite or --resume.
+ *   DIR must be new or empty unless --overwrite or --resume. --seed sets
+ *   the shuffle and, with the step number, the dropout masks (the step's
+ *   seed is (seed << 32) + step; rates are fixed at compile time).
  *
  * One batch, for checking:
  *   ./train --input IDS.npy --labels LABELS.npy [--token-types T.npy]
- *           [--mask M.npy] --dump-grads G.safetensors
+ *           [--mask M.npy] [--seed 42] --dump-grads G.safetensors
  *   Writes the mean cross-entropy ("loss", a scalar) and the gradient of
- *   every trainable tensor under its Hugging Face name, before any update.
+ *   every trainable tensor under its Hugging Face name, before any update,
+ *   for step 0 of a run with --seed (its dropout masks).
  *
  * IDS: int32/int64 token ids [B, L]; LABELS: int32/int64 [B] in
  * [0, num_labels). Exit status: 0 success, 1 bad usage or input.
@@ -50,7 +53,7 @@ static int train_usage(void) {
           "             [--resume (continue DIR's saved run)] [--stop-after STEPS]\n"
           "             [--q8-start-step N (a --quant=q8 build: quantize from step N)]\n"
           "       train --input IDS.npy --labels LABELS.npy [--token-types T.npy]\n"
-          "             [--mask M.npy] --dump-grads G.safetensors\n");
+          "             [--mask M.npy] [--seed 42] --dump-grads G.safetensors\n");
   return 1;
 }
 
@@ -241,9 +244,11 @@ static struct bertc_memref1 flat_view(float *p) {
 
 /* Loss and gradients of one batch at `parameters`; `step` counts the
  * training forwards so far (Q8BERT quantizes from q8_start_step on and
- * updates its thresholds then). */
+ * updates its thresholds then). The dropout masks come from the run's
+ * seed and the step, so a resumed run draws the same ones. */
 static float train_step(const struct batch *b, float *parameters, float *gradients,
-                        int64_t step) {
+                        int64_t step, uint64_t seed) {
+  int64_t dropout_seed = (int64_t)((seed << 32) + (uint64_t)step);
   struct bertc_imemref2 ids = {b->ids, b->ids, 0, {b->rows, b->seq}, {b->seq, 1}};
   struct bertc_imemref2 types = {b->types, b->types, 0, {b->rows, b->seq}, {b->seq, 1}};
   struct bertc_memref2 mask = {b->mask, b->mask, 0, {b->rows, b->seq}, {b->seq, 1}};
@@ -257,18 +262,18 @@ static float train_step(const struct batch *b, float *parameters, float *gradien
   struct bertc_memref1 thresholds = {q8_thresholds, q8_thresholds, 0, {BERTC_Q8_SLOTS}, {1}};
   struct bertc_memref1 next = {updated, updated, 0, {BERTC_Q8_SLOTS}, {1}};
   struct bertc_memref0 flag = {&quantize, &quantize, 0};
-  _mlir_ciface_bert_train_step(&ids, &types, &mask, &labels, &p, &thresholds, &flag, &loss_ref,
-                               &next, &g);
+  _mlir_ciface_bert_train_step(&ids, &types, &mask, &labels, &p, dropout_seed, &thresholds, &flag,
+                               &loss_ref, &next, &g);
   memcpy(q8_thresholds, updated, sizeof updated);
 #else
-  (void)step;
-  _mlir_ciface_bert_train_step(&ids, &types, &mask, &labels, &p, &loss_ref, &g);
+  _mlir_ciface_bert_train_step(&ids, &types, &mask, &labels, &p, dropout_seed, &loss_ref, &g);
 #endif
   return loss;
 }
 
 /* The dump of one batch's loss and gradients (--dump-grads). */
-static int dump_gradients(const char *ids_path, const char *labels_path, const char *types_path,
+static int dump_gradients(uint64_t seed, const char *ids_path, const char *labels_path,
+                          const char *types_path,
                           const char *mask_path, const char *dump_path) {
   struct dataset d;
   struct batch b;
@@ -289,7 +294,7 @@ static int dump_gradients(const char *ids_path, const char *labels_path, const c
     memcpy(b.types, d.types, (size_t)(d.rows * d.seq) * sizeof(int32_t));
     memcpy(b.mask, d.mask, (size_t)(d.rows * d.seq) * sizeof(float));
     memcpy(b.labels, d.labels, (size_t)d.rows * sizeof(int32_t));
-    float loss = train_step(&b, parameters, gradients, 0);
+    float loss = train_step(&b, parameters, gradients, 0, seed);
     printf("loss %.9g\n", loss);
     status = write_tensors(dump_path, &loss, gradients);
   }
@@ -581,7 +586,7 @@ static int fine_tune(const struct dataset *train, const struct dataset *dev, con
          start += s->batch) {
       int64_t count = train->rows - start < s->batch ? train->rows - start : s->batch;
       gather(train, order + start, count, &b);
-      float loss = train_step(&b, t.parameters, t.gradients, step);
+      float loss = train_step(&b, t.parameters, t.gradients, step, s->seed);
       ++step;
       double lr = scheduled_lr(s, step - 1, total);
       double correction = BERTC_OPTIMIZER_IS_ADAMW
@@ -685,7 +690,7 @@ int main(int argc, char **argv) {
   q8_start_step = atoll(start_step);
   if (dump) {
     if (!ids || !labels) return train_usage();
-    return dump_gradients(ids, labels, types, mask, dump);
+    return dump_gradients(strtoull(seed, NULL, 10), ids, labels, types, mask, dump);
   }
   if (!train_ids || !train_labels || !out || (!dev_ids) != (!dev_labels)) return train_usage();
   struct schedule s;

@@ -362,7 +362,10 @@ Expected<std::string> bertc::driver::generateTrainHeader(ModuleOp module,
      << "void _mlir_ciface_bert_train_step(struct bertc_imemref2 *ids, struct "
         "bertc_imemref2 *token_types,\n"
      << "    struct bertc_memref2 *mask, struct bertc_imemref1 *labels, struct "
-        "bertc_memref1 *parameters,\n";
+        "bertc_memref1 *parameters,\n"
+     << "    /* The step's dropout masks are a function of this seed (the "
+        "runtime passes\n     * (--seed << 32) + step). */\n"
+     << "    int64_t dropout_seed,\n";
   if (q8Slots)
     os << "    /* Q8BERT QAT: the EMA thresholds in, quantize (1) or not (0, "
           "before start_step),\n     * the updated thresholds out. */\n"

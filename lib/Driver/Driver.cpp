@@ -12,6 +12,7 @@
 #include "bertc/Driver/Calibrate.h"
 #include "bertc/Driver/Report.h"
 #include "bertc/Driver/Thresholds.h"
+#include "bertc/Import/BertConfig.h"
 #include "bertc/InitAll.h"
 #include "bertc/Pipelines/Pipelines.h"
 #include "bertc/Target/Target.h"
@@ -458,6 +459,26 @@ static std::string readConfigText(StringRef input) {
   return file ? (*file)->getBuffer().str() : "{}";
 }
 
+/// The training step's (hidden, attention) dropout rates: the options where
+/// given, else the checkpoint's config.json (Hugging Face's 0.1 where a
+/// field, or the whole config for a .mlir input, is absent).
+static Expected<std::pair<double, double>>
+dropoutRates(const Options &options) {
+  import::BertConfig config;
+  if (llvm::sys::fs::is_directory(options.input)) {
+    llvm::SmallString<256> path(options.input);
+    llvm::sys::path::append(path, "config.json");
+    Expected<import::BertConfig> read = import::readBertConfig(path);
+    if (!read)
+      return read.takeError();
+    config = *read;
+  }
+  return std::make_pair(
+      options.hiddenDropout >= 0 ? options.hiddenDropout : config.hiddenDropout,
+      options.attentionDropout >= 0 ? options.attentionDropout
+                                    : config.attentionDropout);
+}
+
 /// --mode=train: the entry becomes bert_train_step (loss and gradients of
 /// the flat parameter vector), before any other step sees the module.
 static Error makeTrainingStep(ModuleOp module, const Options &options) {
@@ -492,8 +513,17 @@ static Error makeTrainingStep(ModuleOp module, const Options &options) {
                                                             : "bool")
                 .str()
           : "";
+  Expected<std::pair<double, double>> rates = dropoutRates(options);
+  if (!rates)
+    return rates.takeError();
+  // %.17g: the option parser reads back the exact double.
+  char dropout[128];
+  std::snprintf(dropout, sizeof dropout,
+                "bert-insert-dropout{hidden=%.17g attention=%.17g},",
+                rates->first, rates->second);
   if (failed(parsePassPipeline("inline," + binarize + "bert-make-trainable," +
-                                   quantize + "func.func(bert-differentiate)," +
+                                   std::string(dropout) + quantize +
+                                   "func.func(bert-differentiate)," +
                                    optimizer + ",canonicalize,cse",
                                pm)) ||
       failed(pm.run(module)))

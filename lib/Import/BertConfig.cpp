@@ -98,6 +98,17 @@ Expected<BertConfig> bertc::import::parseBertConfig(StringRef text,
       return configError(path, "field 'layer_norm_eps' must be positive");
     config.layerNormEps = *value;
   }
+  for (auto [field, rate] :
+       {std::pair<StringRef, double *>{"hidden_dropout_prob", &config.hiddenDropout},
+        {"attention_probs_dropout_prob", &config.attentionDropout}}) {
+    const llvm::json::Value *value = object->get(field);
+    if (!value)
+      continue;
+    std::optional<double> number = value->getAsNumber();
+    if (!number || !(*number >= 0.0 && *number < 1.0))
+      return configError(path, "field '" + field + "' must be a number in [0, 1)");
+    *rate = *number;
+  }
   if (const llvm::json::Value *act = object->get("hidden_act")) {
     std::optional<StringRef> name = act->getAsString();
     if (!name)

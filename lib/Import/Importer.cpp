@@ -226,8 +226,9 @@ Expected<Value> GraphBuilder::encoderLayer(Value hidden, Value mask,
   if (!v)
     return v.takeError();
   Value attention = bert::AttentionOp::create(
-      builder, loc, hidden.getType(), *q, *k, *v, mask,
-      builder.getI64IntegerAttr(config.numHeads));
+      builder, loc, hidden.getType(), *q, *k, *v, mask, /*seed=*/Value(),
+      builder.getI64IntegerAttr(config.numHeads), /*probabilities=*/nullptr,
+      /*dropout_stream=*/nullptr, /*dropout_rate=*/nullptr);
   Expected<Value> projected =
       linear(attention, prefix + "attention.output.dense", h, h);
   if (!projected)

@@ -447,6 +447,11 @@ LogicalResult Binarizer::rewrite(Operation *root) {
       if (failed(binarizeLinear(linear)))
         return failure();
     } else if (auto attention = dyn_cast<bert::AttentionOp>(op)) {
+      // The packed inference kernels have no dropout (training only).
+      if (attention.getSeed())
+        return attention.emitOpError()
+               << "has dropout, which bert-binarize's inference kernels do "
+                  "not implement (dropout is for training graphs)";
       binarizeAttention(attention);
     } else if (failed(binarizeWordEmbedding(cast<bert::EmbeddingOp>(op)))) {
       return failure();

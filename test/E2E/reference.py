@@ -69,6 +69,24 @@ def load_safetensors(path):
     return tensors
 
 
+MASK64 = (1 << 64) - 1
+
+
+def dropout_keep(shape, seed, stream, rate):
+    """bertc's stateless dropout mask (include/bertc/Utils/Dropout.h),
+    written from its definition: key = seed * 0xD1B54A32D192ED03 + stream *
+    0x9E3779B97F4A7C15 + row-major index (mod 2^64), murmur3's fmix64 of the
+    key, kept where the top 24 bits are >= round(rate * 2^24)."""
+    base = (seed * 0xD1B54A32D192ED03 + stream * 0x9E3779B97F4A7C15) & MASK64
+    key = np.arange(int(np.prod(shape)), dtype=np.uint64) + np.uint64(base)
+    for multiplier in (0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53):
+        key ^= key >> np.uint64(33)
+        key *= np.uint64(multiplier)
+    key ^= key >> np.uint64(33)
+    keep = (key >> np.uint64(40)).astype(np.int64) >= int(round(rate * (1 << 24)))
+    return torch.tensor(keep.reshape(shape))
+
+
 class Reference:
     def __init__(self, model_dir, binary=False, bool_rule="gt", sign_zero="plus_one",
                  q8=None):
@@ -82,6 +100,14 @@ class Reference:
         # under its module name (a float calibration run).
         self.calibration = None
         self.gelu_underflows = 0
+        # Training mode: the step's dropout seed (None: evaluation, no
+        # dropout) and Hugging Face's rates; sites count from 0 per forward
+        # in bertc's order (embeddings, then per layer the attention
+        # weights, attention output, FFN output; the classifier input last).
+        self.dropout_seed = None
+        self.hidden_dropout = self.config.get("hidden_dropout_prob", 0.1)
+        self.attention_dropout = self.config.get("attention_probs_dropout_prob", 0.1)
+        self.dropout_stream = 0
         if binary or q8 is not None:
             # sign() is discontinuous: BiBERT's official code runs in float32,
             # and float64 moves values within rounding of 0 to the other
@@ -89,6 +115,15 @@ class Reference:
             # The binary reference therefore computes in float32, and so
             # does Q8BERT's (a quantizer is discontinuous too).
             self.w = {name: t.float() for name, t in self.w.items()}
+
+    def dropout(self, x, rate):
+        """F.dropout in training mode with bertc's mask for the next site."""
+        stream = self.dropout_stream
+        self.dropout_stream += 1
+        if self.dropout_seed is None or rate == 0:
+            return x
+        keep = dropout_keep(tuple(x.shape), self.dropout_seed, stream, rate)
+        return torch.where(keep, x * (1.0 / (1.0 - rate)), torch.zeros_like(x))
 
     def get(self, name):
         return self.w["bert." + name] if "bert." + name in self.w else self.w[name]
@@ -180,7 +215,7 @@ class Reference:
         + mask) times sign(V), no softmax (SEMANTICS.md 2.5)."""
         if not self.binary:
             scores = q @ k.transpose(-1, -2) / (d ** 0.5) + extended
-            return F.softmax(scores, dim=-1) @ v
+            return self.dropout(F.softmax(scores, dim=-1), self.attention_dropout) @ v
         scores = self.sign(q) @ self.sign(k).transpose(-1, -2) / (d ** 0.5) + extended
         attention = (scores > 0) if self.bool_rule == "gt" else (scores >= 0)
         return attention.to(q.dtype) @ self.sign(v)
@@ -204,7 +239,7 @@ class Reference:
         x = (F.embedding(ids, words, padding_idx=self.config.get("pad_token_id", 0))
              + F.embedding(positions, places)
              + F.embedding(types, self.get("embeddings.token_type_embeddings.weight")))
-        return self.norm(x, "embeddings.LayerNorm")
+        return self.dropout(self.norm(x, "embeddings.LayerNorm"), self.hidden_dropout)
 
     def encoder(self, x, mask):
         cfg = self.config
@@ -222,7 +257,8 @@ class Reference:
             k = split(self.dense(x, p + "attention.self.key"))
             v = split(self.dense(x, p + "attention.self.value"))
             context = self.attend(q, k, v, extended, d).transpose(1, 2).reshape(x.shape)
-            x = self.norm(self.dense(context, p + "attention.output.dense") + x,
+            x = self.norm(self.dropout(self.dense(context, p + "attention.output.dense"),
+                                       self.hidden_dropout) + x,
                           p + "attention.output.LayerNorm")
             pre = self.dense(x, p + "intermediate.dense")
             if self.binary and act != "gelu_new":
@@ -234,11 +270,13 @@ class Reference:
                 up = F.gelu(pre, approximate="tanh" if act == "gelu_new" else "none")
             # Negative inputs whose GELU underflows to -0 (reported).
             self.gelu_underflows += int(((up == 0) & (pre < 0)).sum())
-            x = self.norm(self.dense(up, p + "output.dense") + x, p + "output.LayerNorm")
+            x = self.norm(self.dropout(self.dense(up, p + "output.dense"), self.hidden_dropout)
+                          + x, p + "output.LayerNorm")
         return x
 
     def forward(self, x, mask, types=None, entry="model"):
         self.q8_codes = {}  # Q8BERT: module -> its int8 input codes
+        self.dropout_stream = 0
         if self.binary or self.q8 is not None:
             mask = mask.float()
             if entry != "model":
@@ -251,7 +289,8 @@ class Reference:
             pooled = torch.tanh(self.dense(hidden[:, 0], "pooler.dense"))
             out["pooled"] = pooled
             if "classifier.weight" in self.w:
-                out["logits"] = self.dense(pooled, "classifier")
+                out["logits"] = self.dense(self.dropout(pooled, self.hidden_dropout),
+                                           "classifier")
         return out
 
 

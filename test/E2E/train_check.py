@@ -61,7 +61,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from reference import Reference, load_safetensors, make_inputs  # noqa: E402
+from reference import MASK64, Reference, load_safetensors, make_inputs  # noqa: E402
 
 
 class FakeQuantSTE(torch.autograd.Function):
@@ -175,16 +175,24 @@ class BiBertReference(Reference):
         q, k, v = (SignSTE.apply(t, True) for t in (q, k, v))
         scores = q @ k.transpose(-1, -2) / (d ** 0.5) + extended
         if self.attention == "sign":
-            weights = SignSTE.apply(F.softmax(scores, dim=-1), False)
+            # HF's place: dropout of the probabilities, then the sign.
+            weights = SignSTE.apply(self.dropout(F.softmax(scores, dim=-1),
+                                                 self.attention_dropout), False)
         else:
-            weights = BoolSTE.apply(scores)
+            # SEMANTICS.md 2.5 step 4: dropout of the scores before bool.
+            weights = BoolSTE.apply(self.dropout(scores, self.attention_dropout))
         return weights @ v
 
     def norm(self, x, name):
         y = super().norm(x, name)
-        if name == "embeddings.LayerNorm" or name.endswith(".output.LayerNorm") \
-                and "attention" not in name:
+        if name.endswith(".output.LayerNorm") and "attention" not in name:
             self.states.append(y)
+        return y
+
+    def embed(self, ids, types):
+        # Hugging Face's hidden_states[0]: the embeddings after dropout.
+        y = super().embed(ids, types)
+        self.states.append(y)
         return y
 
     def forward(self, x, mask, types=None, entry="model"):
@@ -300,6 +308,28 @@ def optimizer_step_error(ref, grads, stepped, args):
     return worst
 
 
+def training_batch(inputs, labels, run_seed):
+    """The first batch of an epoch-1 training run over all rows, as the
+    trainer forms it: its xorshift64* shuffle of the rows for --seed, then
+    the columns trimmed to the longest unmasked row. Dropout masks depend on
+    each element's position, so the reference must see this batch."""
+    ids, mask, types, entry = inputs
+    rows = ids.shape[0]
+    state = (run_seed * 0x9E3779B97F4A7C15 + 1) & MASK64
+    order = list(range(rows))
+    for i in range(rows - 1, 0, -1):
+        state ^= state >> 12
+        state ^= (state << 25) & MASK64
+        state ^= state >> 27
+        j = ((state * 2685821657736338717) & MASK64) % (i + 1)
+        order[i], order[j] = order[j], order[i]
+    used = max([1] + [int(torch.nonzero(mask[r]).max()) + 1 for r in order
+                      if bool((mask[r] != 0).any())])
+    order = torch.tensor(order)
+    return ((ids[order][:, :used], mask[order][:, :used], types[order][:, :used], entry),
+            labels[order])
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("model")
@@ -317,6 +347,14 @@ def main():
     parser.add_argument("--weight-decay", type=float, default=0.0,
                         help="the decay the executable was compiled with (not of "
                              "biases and LayerNorm weights)")
+    parser.add_argument("--run-seed", type=int, default=42,
+                        help="the executable's --seed: step 0's dropout seed is "
+                             "run_seed << 32")
+    parser.add_argument("--hidden-dropout", type=float,
+                        help="the rate the executable was compiled with (default: "
+                             "the config's hidden_dropout_prob, else 0.1)")
+    parser.add_argument("--attention-dropout", type=float,
+                        help="likewise for attention_probs_dropout_prob")
     args = parser.parse_args()
     args.entry = "model"
 
@@ -327,8 +365,16 @@ def main():
         ref = QatReference(args.model)
     else:
         ref = Reference(args.model)
+    if args.hidden_dropout is not None:
+        ref.hidden_dropout = args.hidden_dropout
+    if args.attention_dropout is not None:
+        ref.attention_dropout = args.attention_dropout
     with tempfile.TemporaryDirectory() as tmp:
         paths, inputs = make_inputs(ref, args, tmp)
+        # The student in training mode (the teacher evaluates, no dropout).
+        ref.dropout_seed = args.run_seed << 32
+        print(f"dropout: hidden {ref.hidden_dropout}, attention {ref.attention_dropout}, "
+              f"step seed {ref.dropout_seed}")
         rng = np.random.default_rng(args.seed + 1)
         labels = rng.integers(0, ref.config.get("num_labels", 2), args.batch)
         paths["labels"] = os.path.join(tmp, "labels.npy")
@@ -336,7 +382,7 @@ def main():
         dump = os.path.join(tmp, "grads.safetensors")
         command = [args.exe, "--input", paths["input"], "--labels", paths["labels"],
                    "--mask", paths["mask"], "--token-types", paths["token-types"],
-                   "--dump-grads", dump]
+                   "--seed", str(args.run_seed), "--dump-grads", dump]
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
         ours = load_safetensors(dump)
         stepped = None
@@ -346,15 +392,19 @@ def main():
                             paths["labels"], "--train-mask", paths["mask"], "--train-types",
                             paths["token-types"], "--batch", str(args.batch), "--epochs", "1",
                             "--max-steps", "1", "--warmup", "0", "--lr", str(args.lr),
-                            "--out", out], check=True, stdout=subprocess.DEVNULL,
+                            "--seed", str(args.run_seed), "--out", out], check=True, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
             stepped = load_safetensors(os.path.join(out, "model.safetensors"))
 
     labels = torch.tensor(labels, dtype=torch.int64)
-    if args.quant == "binary":
-        loss, grads = distillation_step(ref, teacher, inputs, labels, not args.no_dmd)
-    else:
-        loss, grads = reference_step(ref, inputs, labels)
+
+    def step(batch_inputs, batch_labels):
+        if args.quant == "binary":
+            return distillation_step(ref, teacher, batch_inputs, batch_labels,
+                                     not args.no_dmd)
+        return reference_step(ref, batch_inputs, batch_labels)
+
+    loss, grads = step(inputs, labels)
     failures = []
     ours_loss = ours.pop("loss").item()
     if args.quant == "q8":
@@ -393,7 +443,9 @@ def main():
         if fd > 1e-5:
             failures.append(f"finite differences ({fd:.2e})")
     if stepped is not None:
-        error = optimizer_step_error(ref, grads, stepped, args)
+        # The trainer's batch: shuffled and trimmed, so other dropout masks.
+        _, step_grads = step(*training_batch(inputs, labels, args.run_seed))
+        error = optimizer_step_error(ref, step_grads, stepped, args)
         print(f"{args.optimizer} step: worst |update difference| / lr {error:.2e}")
         if error > 0.02:
             failures.append(f"{args.optimizer} step ({error:.2e})")

@@ -141,6 +141,17 @@ static cl::opt<double> maxGradNorm(
     "max-grad-norm", cl::init(1.0), cl::cat(category),
     cl::desc("With --mode=train: gradient clipping norm (0: none)"));
 
+static cl::opt<double> hiddenDropout(
+    "hidden-dropout", cl::init(-1.0), cl::cat(category),
+    cl::desc("With --mode=train: dropout of the embeddings, the attention "
+             "and FFN outputs and the classifier input (default: the "
+             "checkpoint's hidden_dropout_prob, 0.1 where absent; 0: none)"));
+static cl::opt<double> attentionDropout(
+    "attention-dropout", cl::init(-1.0), cl::cat(category),
+    cl::desc("With --mode=train: dropout of the attention weights (BiBERT: "
+             "of the scores before bool) (default: the checkpoint's "
+             "attention_probs_dropout_prob, 0.1 where absent; 0: none)"));
+
 static cl::opt<bool> report(
     "report", cl::cat(category),
     cl::desc("Print each weight tensor's parameters, bits, bytes and MACs, "
@@ -177,6 +188,14 @@ int main(int argc, char **argv) {
            << optimizer << "'\n";
     return 1;
   }
+  options.hiddenDropout = hiddenDropout;
+  options.attentionDropout = attentionDropout;
+  for (double rate : {double(hiddenDropout), double(attentionDropout)})
+    if (rate != -1.0 && !(rate >= 0.0 && rate < 1.0)) {
+      errs() << "bert-compile: error: --hidden-dropout and "
+                "--attention-dropout must be in [0, 1)\n";
+      return 1;
+    }
   if (weightDecay < 0 || maxGradNorm < 0) {
     errs() << "bert-compile: error: --weight-decay and --max-grad-norm must "
               "not be negative\n";

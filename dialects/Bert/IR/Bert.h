@@ -11,6 +11,7 @@
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#include "bertc/Utils/Dropout.h"
 #include "dialects/Interfaces/DifferentiableOpInterface.h"
 
 #include "dialects/Bert/IR/BertOpsDialect.h.inc"
@@ -26,11 +27,13 @@
 namespace bertc::bert {
 
 /// The attention weights that `kind` makes of the scaled, masked scores
-/// [B, heads, L, L]: softmax, Bi-Attention's bool, or sign(softmax). The
-/// lowering and the gradient share it, so both see the same weights.
+/// [B, heads, L, L]: softmax, Bi-Attention's bool, or sign(softmax), with
+/// the op's dropout (of the probabilities, or of the scores before bool).
+/// The lowering and the gradient share it, so both see the same weights.
 mlir::Value buildAttentionProbabilities(mlir::OpBuilder &builder,
                                         mlir::Location loc, mlir::Value scores,
-                                        AttentionProbabilities kind);
+                                        AttentionProbabilities kind,
+                                        const DropoutSite &dropout);
 
 } // namespace bertc::bert
 

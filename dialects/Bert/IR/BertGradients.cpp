@@ -317,7 +317,8 @@ EmbeddingOp::buildGradients(OpBuilder &builder, ValueRange resultGradients,
 
 Value bertc::bert::buildAttentionProbabilities(OpBuilder &builder,
                                                Location loc, Value scores,
-                                               AttentionProbabilities kind) {
+                                               AttentionProbabilities kind,
+                                               const DropoutSite &dropout) {
   auto indicator = [&](Value x, arith::CmpFPredicate predicate) {
     return buildElementwise(builder, loc, {x},
                             [&](OpBuilder &b, Location l, ValueRange args) -> Value {
@@ -327,33 +328,41 @@ Value bertc::bert::buildAttentionProbabilities(OpBuilder &builder,
                                                              test);
                             });
   };
+  auto drop = [&](Value x) { return buildDropout(builder, loc, x, dropout); };
   switch (kind) {
   case AttentionProbabilities::Softmax:
-    return buildSoftmax(builder, loc, scores);
+    return drop(buildSoftmax(builder, loc, scores));
   case AttentionProbabilities::Bool:
-    return indicator(scores, arith::CmpFPredicate::OGT);
+    return indicator(drop(scores), arith::CmpFPredicate::OGT);
   case AttentionProbabilities::BoolPaper:
-    return indicator(scores, arith::CmpFPredicate::OGE);
+    return indicator(drop(scores), arith::CmpFPredicate::OGE);
   case AttentionProbabilities::SignSoftmax:
-    return indicator(buildSoftmax(builder, loc, scores), arith::CmpFPredicate::OGT);
+    return indicator(drop(buildSoftmax(builder, loc, scores)),
+                     arith::CmpFPredicate::OGT);
   }
   llvm_unreachable("unknown attention probabilities");
 }
 
 /// dS/sqrt(d) from dP, the gradient of the weights P, for each kind:
 /// softmax's Jacobian (sign(softmax)'s STE passes probabilities unchanged,
-/// all of them lying inside its window), or bool's window on the scores.
+/// all of them lying inside its window unless dropout scales them above
+/// 1), or bool's window on the scores.
+/// Dropout D is linear with itself as its gradient: softmax kinds take
+/// D(dP) into the Jacobian; bool sees the window on D(S) and returns D of
+/// the windowed gradient. `weights` is P when it is plain softmax(S).
 static Value buildScoreGradient(OpBuilder &builder, Location loc, Value dp,
                                 Value scores, Value weights,
-                                AttentionProbabilities kind, float root) {
+                                AttentionProbabilities kind, float root,
+                                const DropoutSite &dropout) {
+  auto drop = [&](Value x) { return buildDropout(builder, loc, x, dropout); };
   Value inverseRoot = buildF32(builder, loc, 1.0f / root);
   if (kind == AttentionProbabilities::Bool ||
       kind == AttentionProbabilities::BoolPaper) {
     auto predicate = kind == AttentionProbabilities::Bool
                          ? arith::CmpFPredicate::OLT
                          : arith::CmpFPredicate::OLE;
-    return buildElementwise(
-        builder, loc, {dp, scores},
+    return drop(buildElementwise(
+        builder, loc, {dp, drop(scores)},
         [&](OpBuilder &b, Location l, ValueRange args) -> Value {
           Value inside = arith::CmpFOp::create(
               b, l, predicate, math::AbsFOp::create(b, l, args[1]),
@@ -361,11 +370,23 @@ static Value buildScoreGradient(OpBuilder &builder, Location loc, Value dp,
           return arith::SelectOp::create(b, l, inside,
                                          mul(b, l, args[0], inverseRoot),
                                          buildF32(b, l, 0));
-        });
+        }));
   }
-  Value p = kind == AttentionProbabilities::Softmax
+  Value p = kind == AttentionProbabilities::Softmax && !dropout.active()
                 ? weights
                 : buildSoftmax(builder, loc, scores);
+  // sign(D(softmax)): the STE's inclusive window |x| <= 1 can close only
+  // where dropout scales a probability above 1.
+  if (kind == AttentionProbabilities::SignSoftmax && dropout.active())
+    dp = buildElementwise(builder, loc, {dp, drop(p)},
+                          [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+                            Value inside = arith::CmpFOp::create(
+                                b, l, arith::CmpFPredicate::OLE, args[1],
+                                buildF32(b, l, 1));
+                            return arith::SelectOp::create(b, l, inside, args[0],
+                                                           buildF32(b, l, 0));
+                          });
+  dp = drop(dp);
   Value projections = buildRowSum(
       builder, loc,
       buildElementwise(builder, loc, {dp, p},
@@ -420,13 +441,14 @@ AttentionOp::buildGradients(OpBuilder &builder, ValueRange resultGradients,
                                   lastReduced);
   float root = static_cast<float>(std::sqrt(double(headSize)));
   scores = buildScaledMaskedScores(builder, loc, scores, getMask(), root);
-  Value p = buildAttentionProbabilities(builder, loc, scores, getProbabilities());
+  Value p = buildAttentionProbabilities(builder, loc, scores, getProbabilities(),
+                                        getDropoutSite());
   Value dp = buildContraction(builder, loc, g, v, scoreZeros,
                               {map({0, 2, 1, 4}), map({0, 3, 1, 4}),
                                map({0, 1, 2, 3})},
                               lastReduced);
   Value ds = buildScoreGradient(builder, loc, dp, scores, p,
-                                getProbabilities(), root);
+                                getProbabilities(), root, getDropoutSite());
 
   // The [B, L, h, d] gradients iterate (b, h, i, j, e) with e innermost:
   // e runs along rows of Q, K, V, G and the result, so each step is a
@@ -452,6 +474,23 @@ AttentionOp::buildGradients(OpBuilder &builder, ValueRange resultGradients,
   operandGradients[0] = castTo(builder, loc, buildMergeHeads(builder, loc, dq), type);
   operandGradients[1] = castTo(builder, loc, buildMergeHeads(builder, loc, dk), type);
   operandGradients[2] = castTo(builder, loc, buildMergeHeads(builder, loc, dv), type);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// dropout
+//===----------------------------------------------------------------------===//
+
+/// Dropout is x * m / (1 - p) with a mask m that does not depend on x: its
+/// gradient is the same op on the incoming gradient (the mask recomputed
+/// from the seed, stream and index). The seed gets none.
+LogicalResult DropoutOp::buildGradients(OpBuilder &builder,
+                                        ValueRange resultGradients,
+                                        SmallVectorImpl<Value> &operandGradients) {
+  operandGradients.assign(getNumOperands(), Value());
+  operandGradients[0] = DropoutOp::create(builder, getLoc(), getType(),
+                                          resultGradients[0], getSeed(),
+                                          getStreamAttr(), getRateAttr());
   return success();
 }
 

@@ -122,6 +122,7 @@ def Bert_SoftmaxOp : Bert_Op<"softmax", [Pure, Bert_Differentiable, SameOperands
 }
 
 def Bert_AttentionOp : Bert_Op<"attention", [Pure, Bert_Differentiable,
+    AttrSizedOperandSegments,
     AllTypesMatch<["query", "key", "value", "output"]>]> {
   let summary = "BERT's multi-head scaled dot-product attention";
   let description = [{
@@ -136,23 +137,77 @@ def Bert_AttentionOp : Bert_Op<"attention", [Pure, Bert_Differentiable,
     caller signs Q, K and V), `sign_softmax` the plain binarized baseline
     `sign(softmax(A))`. Their gradients are in the enum's description.
 
+    `dropout seed %s stream(N) rate(p)` is training-mode dropout of the
+    attention weights with `bert.dropout`'s mask over the `[batch, heads,
+    seq, seq]` tensor: on the probabilities for `softmax` and
+    `sign_softmax` (Hugging Face's `attention_probs_dropout_prob`, before
+    the sign), and on the masked scores before `bool` for Bi-Attention
+    (SEMANTICS.md 2.5 step 4: dropped scores give 0, the window sees the
+    kept ones scaled by 1 / (1 - p)). The gradient applies the same mask.
+
     ```mlir
     %c = bert.attention %q, %k, %v mask %m heads(12)
            : tensor<1x128x768xf32>, tensor<1x128xf32>
     %b = bert.attention %bq, %bk, %bv mask %m heads(12) probabilities<bool>
+           dropout seed %seed stream(1) rate(1.000000e-01)
            : tensor<1x128x768xf32>, tensor<1x128xf32>
     ```
   }];
   let arguments = (ins Bert_F32Tensor:$query, Bert_F32Tensor:$key,
       Bert_F32Tensor:$value, Optional<Bert_F32Tensor>:$mask,
+      Optional<I64>:$seed,
       ConfinedAttr<I64Attr, [IntPositive]>:$heads,
       DefaultValuedAttr<Bert_AttentionProbabilitiesAttr,
-                        "AttentionProbabilities::Softmax">:$probabilities);
+                        "AttentionProbabilities::Softmax">:$probabilities,
+      DefaultValuedAttr<ConfinedAttr<I64Attr, [IntNonNegative]>, "0">:$dropout_stream,
+      DefaultValuedAttr<F64Attr, "0.0">:$dropout_rate);
   let results = (outs Bert_F32Tensor:$output);
   let assemblyFormat = [{
     $query `,` $key `,` $value (`mask` $mask^)? `heads` `(` $heads `)`
     (`probabilities` `` $probabilities^)?
+    (`dropout` `seed` $seed^ `stream` `(` $dropout_stream `)` `rate` `(`
+     $dropout_rate `)`)?
     attr-dict `:` type($query) (`,` type($mask)^)?
+  }];
+  let extraClassDeclaration = [{
+    /// The attention weights' dropout (inactive without a seed).
+    ::bertc::DropoutSite getDropoutSite() {
+      return {getSeed(), static_cast<int64_t>(getDropoutStream()),
+              getDropoutRate().convertToDouble()};
+    }
+  }];
+  let hasVerifier = 1;
+}
+
+def Bert_DropoutOp : Bert_Op<"dropout", [Pure, Bert_Differentiable,
+    AllTypesMatch<["input", "output"]>]> {
+  let summary = "training-mode dropout with a stateless mask";
+  let description = [{
+    Zeroes each element with probability `rate` and scales the others by
+    `1 / (1 - rate)`, as `torch.nn.functional.dropout` in training mode,
+    with a mask that is a pure function of the step's `seed`, the site's
+    `stream` and the element's row-major index (bertc/Utils/Dropout.h):
+    the gradient applies the same mask without storing it, and a reference
+    can reproduce it. `bert-insert-dropout` places these ops (one stream
+    per site) in a training step; inference graphs have none.
+
+    ```mlir
+    %y = bert.dropout %x seed %seed stream(2) rate(1.000000e-01)
+           : tensor<?x8x32xf32>
+    ```
+  }];
+  let arguments = (ins Bert_F32Tensor:$input, I64:$seed,
+      ConfinedAttr<I64Attr, [IntNonNegative]>:$stream, F64Attr:$rate);
+  let results = (outs Bert_F32Tensor:$output);
+  let assemblyFormat = [{
+    $input `seed` $seed `stream` `(` $stream `)` `rate` `(` $rate `)`
+    attr-dict `:` type($input)
+  }];
+  let extraClassDeclaration = [{
+    ::bertc::DropoutSite getSite() {
+      return {getSeed(), static_cast<int64_t>(getStream()),
+              getRate().convertToDouble()};
+    }
   }];
   let hasVerifier = 1;
 }

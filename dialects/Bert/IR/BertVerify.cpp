@@ -79,6 +79,17 @@ LogicalResult SoftmaxOp::verify() {
   return success();
 }
 
+/// A dropout rate lies in [0, 1) (1 would drop everything and scale by
+/// infinity); without a seed there is no dropout, so no rate either.
+static LogicalResult verifyDropoutRate(Operation *op, double rate,
+                                       bool hasSeed) {
+  if (!(rate >= 0.0 && rate < 1.0))
+    return op->emitOpError() << "dropout rate must be in [0, 1), got " << rate;
+  if (!hasSeed && rate != 0.0)
+    return op->emitOpError() << "has a dropout rate but no seed";
+  return success();
+}
+
 LogicalResult AttentionOp::verify() {
   ArrayRef<int64_t> shape = getQuery().getType().getShape();
   if (shape.size() != 3)
@@ -92,7 +103,12 @@ LogicalResult AttentionOp::verify() {
   if (getMask() &&
       !compatibleShapes({shape[0], shape[1]}, getMask().getType().getShape()))
     return emitOpError() << "mask must be [batch, seq]";
-  return success();
+  return verifyDropoutRate(*this, getDropoutRate().convertToDouble(),
+                           bool(getSeed()));
+}
+
+LogicalResult DropoutOp::verify() {
+  return verifyDropoutRate(*this, getRate().convertToDouble(), true);
 }
 
 LogicalResult CrossEntropyOp::verify() {

@@ -38,6 +38,10 @@ struct Options {
   std::string optimizer = "adamw";
   double weightDecay = 0.0;
   double maxGradNorm = 1.0;
+  /// --mode=train: dropout rates (bert-insert-dropout); negative: the
+  /// checkpoint's hidden_dropout_prob / attention_probs_dropout_prob.
+  double hiddenDropout = -1.0;
+  double attentionDropout = -1.0;
   /// Bi-Attention's bool with --quant=binary: "gt" (code) or "ge" (paper).
   std::string boolRule = "gt";
   /// --mode=train --quant=binary: the student's attention, "bi"

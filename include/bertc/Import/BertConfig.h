@@ -23,6 +23,9 @@ struct BertConfig {
   /// The word embeddings' padding_idx (no gradient in training).
   int64_t padTokenId = 0;
   double layerNormEps = 1e-12;
+  /// Training-mode dropout rates (Hugging Face's defaults where absent).
+  double hiddenDropout = 0.1;
+  double attentionDropout = 0.1;
   /// "gelu" (erf form) or "gelu_new" (tanh approximation).
   std::string hiddenAct = "gelu";
 

@@ -34,6 +34,10 @@ inline constexpr const char *kTeacherLogitsOutput = "teacher_logits";
 inline constexpr const char *kDistillationOutput = "distillation";
 /// The unit attribute on the ops of BiBERT's frozen teacher.
 inline constexpr const char *kTeacherAttr = "bertc.teacher";
+/// The argument attribute of bert_train_step's per-step dropout seed (i64).
+inline constexpr const char *kDropoutSeedAttr = "bertc.dropout_seed";
+/// The module attribute counting the dropout sites (streams 0 .. N - 1).
+inline constexpr const char *kDropoutSitesAttr = "bertc.dropout_sites";
 /// The module attribute listing the flat parameter vector's tensors.
 inline constexpr const char *kParametersAttr = "bertc.parameters";
 

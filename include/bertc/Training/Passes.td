@@ -34,6 +34,43 @@ def MakeTrainablePass : Pass<"bert-make-trainable", "::mlir::ModuleOp"> {
   ];
 }
 
+def InsertDropoutPass : Pass<"bert-insert-dropout", "::mlir::ModuleOp"> {
+  let summary = "Adds BERT's training-mode dropout to the training step";
+  let description = [{
+    Appends an `i64` argument (`bertc.dropout_seed`) to `bert_train_step`
+    and inserts Hugging Face BertModel's training-mode dropout into the
+    part of the step that depends on the trainable parameters (a BiBERT
+    teacher stays in evaluation mode; `bert_logits`, the evaluation forward,
+    is left alone):
+
+    - `hidden` (`hidden_dropout_prob`): a `bert.dropout` on the embeddings'
+      LayerNorm output, on the output projection of each attention and of
+      each FFN before its residual add, and on the classifier's input (the
+      pooled vector);
+    - `attention` (`attention_probs_dropout_prob`): each `bert.attention`
+      gets the seed and the rate: the softmax probabilities, or for
+      BiBERT's Bi-Attention the scores before bool (SEMANTICS.md 2.5).
+
+    Sites are numbered in program order (embeddings 0, then per layer the
+    attention weights, the attention output, the FFN output, and the
+    classifier last) and the number is the site's mask stream; a rate of 0
+    leaves its sites out but keeps the numbering. The module attribute
+    `bertc.dropout_sites` counts them. Run after `bert-make-trainable` and
+    before `bert-fake-quantize-q8` (Q8BERT's quantizers then see, and track
+    the range of, the dropped-out input, as in its code).
+  }];
+  let options = [
+    Option<"hidden", "hidden", "double", /*default=*/"0.1",
+           "hidden_dropout_prob: embeddings, projections, classifier input">,
+    Option<"attention", "attention", "double", /*default=*/"0.1",
+           "attention_probs_dropout_prob: attention weights">
+  ];
+  let dependentDialects = [
+    "::bertc::bert::BertDialect",
+    "::mlir::func::FuncDialect"
+  ];
+}
+
 def DifferentiatePass : Pass<"bert-differentiate", "::mlir::func::FuncOp"> {
   let summary = "Appends reverse-mode gradients of a scalar loss";
   let description = [{

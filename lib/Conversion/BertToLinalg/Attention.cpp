@@ -81,8 +81,10 @@ struct AttentionLowering : OpConversionPattern<bert::AttentionOp> {
     scores = buildScaledMaskedScores(
         rewriter, loc, scores, adaptor.getMask(),
         static_cast<float>(std::sqrt(double(headSize))));
+    DropoutSite dropout = op.getDropoutSite();
+    dropout.seed = adaptor.getSeed();
     Value probabilities = bert::buildAttentionProbabilities(
-        rewriter, loc, scores, op.getProbabilities());
+        rewriter, loc, scores, op.getProbabilities(), dropout);
 
     // context[b, i, h, e] = sum_j p[b, h, i, j] v[b, j, h, e], iterated as
     // (b, h, i, j, e): the innermost loop runs over e, contiguous in v and

@@ -1,4 +1,4 @@
-//===- Normalization.cpp - layer_norm, softmax and gelu to linalg ---------===//
+//===- Normalization.cpp - layer_norm, softmax, gelu, dropout to linalg ---===//
 
 #include "Patterns.h"
 
@@ -8,6 +8,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/DialectConversion.h"
 
 #include <cmath>
@@ -101,10 +102,28 @@ struct GeluLowering : OpConversionPattern<bert::GeluOp> {
   }
 };
 
+/// The stateless mask of bertc/Utils/Dropout.h, one elementwise generic.
+struct DropoutLowering : OpConversionPattern<bert::DropoutOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(bert::DropoutOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    DropoutSite site = op.getSite();
+    site.seed = adaptor.getSeed();
+    Value result = buildDropout(rewriter, op.getLoc(), adaptor.getInput(), site);
+    if (result.getType() != op.getType())
+      result = tensor::CastOp::create(rewriter, op.getLoc(), op.getType(), result);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 } // namespace
 
 void bertc::bert_to_linalg::populateNormalizationPatterns(
     RewritePatternSet &patterns) {
-  patterns.add<LayerNormLowering, SoftmaxLowering, GeluLowering>(
+  patterns.add<LayerNormLowering, SoftmaxLowering, GeluLowering,
+               DropoutLowering>(
       patterns.getContext());
 }

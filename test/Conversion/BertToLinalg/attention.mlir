@@ -41,3 +41,20 @@ func.func @attention_no_mask(%x: tensor<2x5x8xf32>) -> tensor<2x5x8xf32> {
   %c = bert.attention %x, %x, %x heads(2) : tensor<2x5x8xf32>
   return %c : tensor<2x5x8xf32>
 }
+
+// -----
+
+// Bi-Attention with dropout (SEMANTICS.md 2.5 step 4): the masked scores
+// go through the dropout mask, then bool (> 0), then the context product.
+// CHECK-LABEL: func.func @attention_dropout
+// CHECK: %[[SCORES:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %arg1 : tensor<?x2x?x?xf32>, tensor<?x?xf32>)
+// CHECK: %[[DROPPED:.*]] = linalg.generic {{.*}} ins(%[[SCORES]] : tensor<?x2x?x?xf32>)
+// CHECK: linalg.index 3
+// CHECK: arith.cmpi uge
+// CHECK: %[[WEIGHTS:.*]] = linalg.generic {{.*}} ins(%[[DROPPED]] : tensor<?x2x?x?xf32>)
+// CHECK: arith.cmpf ogt
+// CHECK: linalg.generic {{.*}} ins(%[[WEIGHTS]], %{{.*}} : tensor<?x2x?x?xf32>, tensor<?x?x2x4xf32>) {{.*}} attrs = {bertc.head_product}
+func.func @attention_dropout(%x: tensor<?x?x8xf32>, %m: tensor<?x?xf32>, %seed: i64) -> tensor<?x?x8xf32> {
+  %c = bert.attention %x, %x, %x mask %m heads(2) probabilities<bool> dropout seed %seed stream(1) rate(0.2) : tensor<?x?x8xf32>, tensor<?x?xf32>
+  return %c : tensor<?x?x8xf32>
+}

@@ -92,3 +92,34 @@ func.func @cross_entropy(%z: tensor<?x3xf32>, %y: tensor<?xi32>) -> tensor<f32> 
   %l = bert.cross_entropy %z, %y : tensor<?x3xf32>, tensor<?xi32> -> tensor<f32>
   return %l : tensor<f32>
 }
+
+// -----
+
+// Dropout keeps element i where the top 24 bits of fmix64(seed * M1 +
+// stream * M2 + i) reach round(rate * 2^24), and scales it by 1 / (1 - rate)
+// (bertc/Utils/Dropout.h): i is the row-major index from linalg.index.
+// CHECK-LABEL: func.func @dropout
+// CHECK-SAME: (%[[X:.*]]: tensor<?x8xf32>, %[[SEED:.*]]: i64)
+// CHECK-DAG: %[[STREAM:.*]] = arith.constant -2691343689449507777 : i64
+// CHECK-DAG: %[[M1:.*]] = arith.constant -3335678366873096957 : i64
+// CHECK: %[[KEYED:.*]] = arith.muli %[[SEED]], %[[M1]] : i64
+// CHECK: %[[BASE:.*]] = arith.addi %[[KEYED]], %[[STREAM]] : i64
+// CHECK-DAG: %[[THRESHOLD:.*]] = arith.constant 1677722 : i64
+// CHECK-DAG: %[[SCALE:.*]] = arith.constant 1.11111116 : f32
+// CHECK: linalg.generic {{.*}} ins(%[[X]] : tensor<?x8xf32>)
+// CHECK: ^bb0(%[[IN:.*]]: f32, %{{.*}}: f32):
+// CHECK: linalg.index 0
+// CHECK: linalg.index 1
+// CHECK: %[[KEY:.*]] = arith.addi %[[BASE]], %{{.*}} : i64
+// CHECK: arith.shrui %[[KEY]], %{{.*}} : i64
+// CHECK: arith.constant -49064778989728563 : i64
+// CHECK: arith.constant -4265267296055464877 : i64
+// CHECK: %[[FORTY:.*]] = arith.constant 40 : i64
+// CHECK: %[[TOP:.*]] = arith.shrui %{{.*}}, %[[FORTY]] : i64
+// CHECK: %[[KEEP:.*]] = arith.cmpi uge, %[[TOP]], %[[THRESHOLD]] : i64
+// CHECK: %[[SCALED:.*]] = arith.mulf %[[IN]], %[[SCALE]] : f32
+// CHECK: arith.select %[[KEEP]], %[[SCALED]], %{{.*}} : f32
+func.func @dropout(%x: tensor<?x8xf32>, %seed: i64) -> tensor<?x8xf32> {
+  %y = bert.dropout %x seed %seed stream(3) rate(0.1) : tensor<?x8xf32>
+  return %y : tensor<?x8xf32>
+}

@@ -140,7 +140,7 @@ func.func @attention_zero_heads(%x: tensor<2x5x96xf32>) {
 
 func.func @attention_types(%x: tensor<2x5x96xf32>, %y: tensor<2x5x64xf32>) {
   // expected-error @+1 {{failed to verify that all of {query, key, value, output} have same type}}
-  %c = "bert.attention"(%x, %y, %x) <{heads = 4 : i64}> : (tensor<2x5x96xf32>, tensor<2x5x64xf32>, tensor<2x5x96xf32>) -> tensor<2x5x96xf32>
+  %c = "bert.attention"(%x, %y, %x) <{heads = 4 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0>}> : (tensor<2x5x96xf32>, tensor<2x5x64xf32>, tensor<2x5x96xf32>) -> tensor<2x5x96xf32>
   return
 }
 
@@ -214,5 +214,37 @@ func.func @attention_probabilities(%q: tensor<1x4x8xf32>) {
   // expected-error @+2 {{to be one of: softmax, bool, sign_softmax, bool_paper}}
   // expected-error @+1 {{failed to parse Bert_AttentionProbabilitiesAttr}}
   %c = bert.attention %q, %q, %q heads(2) probabilities<sigmoid> : tensor<1x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @dropout_rate(%x: tensor<2x3xf32>, %seed: i64) {
+  // expected-error @+1 {{dropout rate must be in [0, 1), got 1}}
+  %y = bert.dropout %x seed %seed stream(0) rate(1.0) : tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @dropout_stream(%x: tensor<2x3xf32>, %seed: i64) {
+  // expected-error @+1 {{attribute 'stream' failed to satisfy constraint}}
+  %y = bert.dropout %x seed %seed stream(-1) rate(0.1) : tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @attention_dropout_rate(%q: tensor<1x4x8xf32>, %seed: i64) {
+  // expected-error @+1 {{dropout rate must be in [0, 1), got -5.000000e-01}}
+  %c = bert.attention %q, %q, %q heads(2) dropout seed %seed stream(0) rate(-0.5) : tensor<1x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_rate_without_seed(%q: tensor<1x4x8xf32>) {
+  // expected-error @+1 {{has a dropout rate but no seed}}
+  %c = "bert.attention"(%q, %q, %q) {heads = 2 : i64, dropout_rate = 0.5 : f64, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0>} : (tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>) -> tensor<1x4x8xf32>
   return
 }

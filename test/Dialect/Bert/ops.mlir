@@ -63,3 +63,13 @@ func.func @distillation(%q: tensor<2x4x8xf32>, %m: tensor<2x4xf32>, %z: tensor<2
   %l = bert.soft_cross_entropy %z, %t : tensor<2x3xf32> -> tensor<f32>
   return %a, %b, %d, %l : tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<f32>, tensor<f32>
 }
+
+// Training-mode dropout: the op, and attention with dropout of its weights.
+// CHECK-LABEL: func.func @dropout
+func.func @dropout(%x: tensor<?x4x8xf32>, %m: tensor<?x4xf32>, %seed: i64) -> (tensor<?x4x8xf32>, tensor<?x4x8xf32>) {
+  // CHECK: bert.dropout %{{.*}} seed %{{.*}} stream(3) rate(1.000000e-01) : tensor<?x4x8xf32>
+  %y = bert.dropout %x seed %seed stream(3) rate(0.1) : tensor<?x4x8xf32>
+  // CHECK: bert.attention %{{.*}}, %{{.*}}, %{{.*}} mask %{{.*}} heads(2) probabilities<bool> dropout seed %{{.*}} stream(1) rate(2.500000e-01) : tensor<?x4x8xf32>, tensor<?x4xf32>
+  %a = bert.attention %y, %y, %y mask %m heads(2) probabilities<bool> dropout seed %seed stream(1) rate(0.25) : tensor<?x4x8xf32>, tensor<?x4xf32>
+  return %y, %a : tensor<?x4x8xf32>, tensor<?x4x8xf32>
+}

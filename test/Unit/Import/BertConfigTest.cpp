@@ -14,7 +14,8 @@ const char *kTiny = R"({"model_type": "bert", "vocab_size": 30522,
   "hidden_size": 128, "num_hidden_layers": 2, "num_attention_heads": 2,
   "intermediate_size": 512, "hidden_act": "gelu",
   "max_position_embeddings": 512, "type_vocab_size": 2,
-  "layer_norm_eps": 1e-12, "id2label": {"0": "negative", "1": "positive"}})";
+  "layer_norm_eps": 1e-12, "hidden_dropout_prob": 0.1,
+  "attention_probs_dropout_prob": 0.2, "id2label": {"0": "negative", "1": "positive"}})";
 
 std::string errorOf(const std::string &text) {
   auto config = parseBertConfig(text, "config.json");
@@ -44,6 +45,23 @@ TEST(BertConfig, ParsesTheTinyConfig) {
   EXPECT_EQ(config->numLabels, 2); // from id2label
   EXPECT_EQ(config->layerNormEps, 1e-12);
   EXPECT_EQ(config->hiddenAct, "gelu");
+  EXPECT_EQ(config->hiddenDropout, 0.1);
+  EXPECT_EQ(config->attentionDropout, 0.2);
+}
+
+TEST(BertConfig, ReadsAndChecksDropoutRates) {
+  auto config = parseBertConfig(withField("hidden_dropout_prob", "0.25"), "config.json");
+  ASSERT_TRUE(bool(config)) << llvm::toString(config.takeError());
+  EXPECT_EQ(config->hiddenDropout, 0.25);
+  config = parseBertConfig(withField("attention_probs_dropout_prob", ""), "config.json");
+  ASSERT_TRUE(bool(config)) << llvm::toString(config.takeError());
+  EXPECT_EQ(config->attentionDropout, 0.1); // Hugging Face's default if absent
+  EXPECT_NE(errorOf(withField("attention_probs_dropout_prob", "1")).find(
+                "field 'attention_probs_dropout_prob' must be a number in [0, 1)"),
+            std::string::npos);
+  EXPECT_NE(errorOf(withField("hidden_dropout_prob", "\"x\"")).find(
+                "field 'hidden_dropout_prob' must be a number in [0, 1)"),
+            std::string::npos);
 }
 
 TEST(BertConfig, RefusesMissingAndMistypedFields) {
