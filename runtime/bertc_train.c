@@ -57,17 +57,19 @@ static int train_usage(void) {
   return 1;
 }
 
-/* Q8BERT QAT: the EMA threshold of each quantized linear's input (-1 until
- * its first quantized step), kept across steps, and the step from which
- * the forward quantizes (the recipe's start_step). */
+/* Q8BERT QAT: the EMA threshold of each quantized linear's input (and
+ * output, with requantize_output) (-1 until its first quantized step), kept
+ * across steps, and the step from which the forward quantizes (the
+ * recipe's start_step). */
 static float q8_thresholds[BERTC_Q8_SLOTS > 0 ? BERTC_Q8_SLOTS : 1];
 static int64_t q8_start_step = 0;
 
 /* A safetensors file of every tensor of the flat vector `values`, named
  * by the header's table, preceded by a scalar "loss" when `loss` is not
- * NULL and followed by the Q8BERT thresholds that are set, as
- * `<module>.input_thresh` [1] (nlp-architect's buffers, which bert-compile
- * --quant=q8 reads); written to a temporary file and renamed. */
+ * NULL and followed by the Q8BERT thresholds that are set, under their
+ * slots' names `<module>.input_thresh` / `<module>.output_thresh` [1]
+ * (nlp-architect's buffers, which bert-compile --quant=q8 reads); written
+ * to a temporary file and renamed. */
 static int write_tensors(const char *path, const float *loss, const float *values) {
   size_t capacity = 256 + (size_t)(BERTC_TENSOR_COUNT + BERTC_Q8_SLOTS) * 256, length = 0;
   char *header = (char *)malloc(capacity);
@@ -98,7 +100,7 @@ static int write_tensors(const char *path, const float *loss, const float *value
   for (int q = 0; q < BERTC_Q8_SLOTS; ++q) {
     if (!(q8_thresholds[q] > 0)) continue;
     length += (size_t)snprintf(header + length, capacity - length,
-                               ",\"%s.input_thresh\":{\"dtype\":\"F32\",\"shape\":[1],"
+                               ",\"%s\":{\"dtype\":\"F32\",\"shape\":[1],"
                                "\"data_offsets\":[%lld,%lld]}",
                                bertc_q8_slots[q], end, end + 4);
     end += 4;

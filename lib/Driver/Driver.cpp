@@ -483,11 +483,11 @@ dropoutRates(const Options &options) {
 /// the flat parameter vector), before any other step sees the module.
 static Error makeTrainingStep(ModuleOp module, const Options &options) {
   if (options.quant == Quant::Q8 &&
-      (options.q8Dynamic || !options.requantize.empty() || options.q8Dump ||
-       !options.calibratePath.empty() || !options.thresholdsPath.empty()))
+      (options.q8Dynamic || options.q8Dump || !options.calibratePath.empty() ||
+       !options.thresholdsPath.empty()))
     return driverError("--mode=train --quant=q8 learns its thresholds (EMA); "
-                       "it takes no --q8-mode=dynamic, --q8-requantize, "
-                       "--q8-dump, --calibrate or --thresholds");
+                       "it takes no --q8-mode=dynamic, --q8-dump, --calibrate "
+                       "or --thresholds");
   if (options.entry != import::EntryPoint::Model)
     return driverError("--mode=train needs --entry=model (token ids in)");
   // BertAdam's epsilon is 1e-6 (BiBERT's recipe), AdamW's 1e-8.
@@ -500,7 +500,8 @@ static Error makeTrainingStep(ModuleOp module, const Options &options) {
   std::string quantize =
       options.quant == Quant::Q8
           ? "bert-fake-quantize-q8{float-layers=" +
-                llvm::join(options.floatLayers, ",") + "},"
+                llvm::join(options.floatLayers, ",") +
+                " requantize=" + llvm::join(options.requantize, ",") + "},"
           : "";
   // BiBERT: the float teacher is cloned before the student is binarized.
   std::string binarize =

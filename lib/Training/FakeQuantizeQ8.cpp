@@ -96,6 +96,48 @@ static Value appendArgument(func::FuncOp function, Type type) {
   return function.getArgument(index);
 }
 
+/// This step's threshold of a slot (SEMANTICS.md 1.3): max|x| on the first
+/// quantized step (T_prev < 0), else d T_prev + (1 - d) max|x|. Returns the
+/// threshold to use and the slot's next value (T_prev while not quantizing).
+static std::pair<Value, Value> updateThreshold(OpBuilder &builder, Location at,
+                                               Value x, Value old,
+                                               Value enabled, float decay) {
+  Value seen = buildMaxMagnitude(builder, at, x);
+  Value first = arith::CmpFOp::create(builder, at, arith::CmpFPredicate::OLT,
+                                      old, buildF32(builder, at, 0));
+  Value average = arith::AddFOp::create(
+      builder, at, arith::MulFOp::create(builder, at, buildF32(builder, at, decay), old),
+      arith::MulFOp::create(builder, at, buildF32(builder, at, 1 - decay), seen));
+  Value updated = arith::SelectOp::create(builder, at, first, seen, average);
+  return {updated, arith::SelectOp::create(builder, at, enabled, updated, old)};
+}
+
+/// The evaluation threshold of a slot: the frozen value, or max|x| of the
+/// batch while the slot is not set (no quantized step yet).
+static Value frozenThreshold(OpBuilder &builder, Location at, Value x,
+                             Value frozen) {
+  Value unset = arith::CmpFOp::create(builder, at, arith::CmpFPredicate::OLE,
+                                      frozen, buildF32(builder, at, 0));
+  return arith::SelectOp::create(builder, at, unset,
+                                 buildMaxMagnitude(builder, at, x), frozen);
+}
+
+/// Replaces the uses of `linear`'s result by `rewrite(result)`, built right
+/// after the linear; the new ops keep reading the result itself.
+static void rewriteOutput(OpBuilder &builder, bert::LinearOp linear,
+                          llvm::function_ref<Value(Value)> rewrite) {
+  Value y = linear.getResult();
+  builder.setInsertionPointAfter(linear);
+  Value replacement = rewrite(y);
+  llvm::SmallPtrSet<Operation *, 16> created;
+  for (Operation *op = linear->getNextNode();
+       op && op != replacement.getDefiningOp()->getNextNode(); op = op->getNextNode())
+    created.insert(op);
+  y.replaceUsesWithIf(replacement, [&](OpOperand &use) {
+    return !created.contains(use.getOwner());
+  });
+}
+
 /// Fake-quantizes the word and position tables read in `function`.
 static void quantizeTables(func::FuncOp function, Value enabled) {
   function.walk([&](bert::EmbeddingOp embedding) {
@@ -126,26 +168,31 @@ FakeQuantizeQ8Pass::rewriteTrainStep(func::FuncOp step,
   float decay = float(emaDecay);
 
   SmallVector<Value> thresholds;
-  for (auto [index, entry] : llvm::enumerate(quantizedLinears(step))) {
-    bert::LinearOp linear = entry.first;
+  for (auto &[linear, module] : quantizedLinears(step)) {
     builder.setInsertionPoint(linear);
     Location at = linear.getLoc();
     Value x = linear.getInput();
-    Value seen = buildMaxMagnitude(builder, at, x);
-    Value old = readSlot(builder, at, previous, index);
-    // T = max|x| on the first quantized step (T_prev < 0), else the EMA.
-    Value first = arith::CmpFOp::create(builder, at, arith::CmpFPredicate::OLT,
-                                        old, buildF32(builder, at, 0));
-    Value average = arith::AddFOp::create(
-        builder, at, arith::MulFOp::create(builder, at, buildF32(builder, at, decay), old),
-        arith::MulFOp::create(builder, at, buildF32(builder, at, 1 - decay), seen));
-    Value updated = arith::SelectOp::create(builder, at, first, seen, average);
-    thresholds.push_back(arith::SelectOp::create(builder, at, enabled, updated, old));
+    Value old = readSlot(builder, at, previous, thresholds.size());
+    auto [threshold, kept] = updateThreshold(builder, at, x, old, enabled, decay);
+    thresholds.push_back(kept);
     linear.getInputMutable().assign(
-        gate(builder, at, enabled, fakeQuantize(builder, at, x, updated), x));
+        gate(builder, at, enabled, fakeQuantize(builder, at, x, threshold), x));
     linear.getWeightMutable().assign(
         fakeQuantizeWeight(builder, at, linear.getWeight(), enabled));
+    if (!llvm::is_contained(requantize, module))
+      continue;
+    // requantize_output: the output's own EMA, then fq(y; 127 / T_out).
+    rewriteOutput(builder, linear, [&](Value y) {
+      Value oldOut = readSlot(builder, at, previous, thresholds.size());
+      auto [outThreshold, outKept] =
+          updateThreshold(builder, at, y, oldOut, enabled, decay);
+      thresholds.push_back(outKept);
+      return gate(builder, at, enabled, fakeQuantize(builder, at, y, outThreshold), y);
+    });
   }
+  if (thresholds.size() != slots.size())
+    return step.emitError() << "bert-fake-quantize-q8: " << thresholds.size()
+                            << " thresholds for " << slots.size() << " slots";
   quantizeTables(step, enabled);
 
   auto returnOp = cast<func::ReturnOp>(step.front().getTerminator());
@@ -165,24 +212,26 @@ LogicalResult FakeQuantizeQ8Pass::rewriteLogits(func::FuncOp logits,
   OpBuilder builder(&getContext());
   Value thresholds = appendArgument(
       logits, RankedTensorType::get({int64_t(slots.size())}, builder.getF32Type()));
-  auto linears = quantizedLinears(logits);
-  if (linears.size() != slots.size())
-    return logits.emitError() << "bert_logits and bert_train_step quantize "
-                                 "different linears";
-  for (auto [index, entry] : llvm::enumerate(linears)) {
-    bert::LinearOp linear = entry.first;
+  int64_t slot = 0;
+  for (auto &[linear, module] : quantizedLinears(logits)) {
     builder.setInsertionPoint(linear);
     Location at = linear.getLoc();
     Value x = linear.getInput();
-    Value frozen = readSlot(builder, at, thresholds, index);
-    Value unset = arith::CmpFOp::create(builder, at, arith::CmpFPredicate::OLE,
-                                        frozen, buildF32(builder, at, 0));
-    Value threshold = arith::SelectOp::create(
-        builder, at, unset, buildMaxMagnitude(builder, at, x), frozen);
+    Value threshold = frozenThreshold(
+        builder, at, x, readSlot(builder, at, thresholds, slot++));
     linear.getInputMutable().assign(fakeQuantize(builder, at, x, threshold));
     linear.getWeightMutable().assign(
         fakeQuantizeWeight(builder, at, linear.getWeight(), Value()));
+    if (!llvm::is_contained(requantize, module))
+      continue;
+    rewriteOutput(builder, linear, [&](Value y) {
+      Value frozen = readSlot(builder, at, thresholds, slot++);
+      return fakeQuantize(builder, at, y, frozenThreshold(builder, at, y, frozen));
+    });
   }
+  if (slot != int64_t(slots.size()))
+    return logits.emitError() << "bert_logits and bert_train_step quantize "
+                                 "different linears";
   quantizeTables(logits, Value());
   return success();
 }
@@ -197,8 +246,18 @@ void FakeQuantizeQ8Pass::runOnOperation() {
     return signalPassFailure();
   }
   SmallVector<std::string> slots;
-  for (auto &entry : quantizedLinears(step))
-    slots.push_back(entry.second);
+  for (auto &entry : quantizedLinears(step)) {
+    slots.push_back(entry.second + ".input_thresh");
+    if (llvm::is_contained(requantize, entry.second))
+      slots.push_back(quantization::outputThresholdKey(entry.second));
+  }
+  for (const std::string &name : requantize)
+    if (!llvm::is_contained(slots, quantization::outputThresholdKey(name))) {
+      module.emitError() << "bert-fake-quantize-q8: requantize names '"
+                         << name << "', which is not a quantized linear of "
+                                    "the step";
+      return signalPassFailure();
+    }
   if (slots.empty()) {
     step.emitError() << "no linear to quantize";
     return signalPassFailure();

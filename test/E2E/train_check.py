@@ -80,10 +80,11 @@ class FakeQuantSTE(torch.autograd.Function):
 class QatReference(Reference):
     """Q8BERT's training forward on the first step (T = max|x|)."""
 
-    def __init__(self, model_dir):
+    def __init__(self, model_dir, requantize=()):
         super().__init__(model_dir)
         self.w = {name: t.float() for name, t in self.w.items()}
-        self.thresholds = {}
+        self.thresholds = {}  # checkpoint buffer name -> T
+        self.requantize = set(requantize)
 
     def get(self, name):
         tensor = super().get(name)
@@ -98,10 +99,16 @@ class QatReference(Reference):
     def dense_value(self, x, name):
         weight = self.get(name + ".weight")
         threshold = x.detach().abs().max()
-        self.thresholds[self.module(name)] = threshold.item()
+        self.thresholds[self.module(name) + ".input_thresh"] = threshold.item()
         xq = FakeQuantSTE.apply(x, self.scale(threshold))
         wq = FakeQuantSTE.apply(weight, self.scale(weight.detach().abs().max()))
-        return F.linear(xq, wq, self.get(name + ".bias"))
+        y = F.linear(xq, wq, self.get(name + ".bias"))
+        if self.module(name) in self.requantize:
+            # requantize_output (SEMANTICS.md 1.4 step 3): y's own threshold.
+            out = y.detach().abs().max()
+            self.thresholds[self.module(name) + ".output_thresh"] = out.item()
+            y = FakeQuantSTE.apply(y, self.scale(out))
+        return y
 
 
 class SignSTE(torch.autograd.Function):
@@ -347,6 +354,8 @@ def main():
     parser.add_argument("--weight-decay", type=float, default=0.0,
                         help="the decay the executable was compiled with (not of "
                              "biases and LayerNorm weights)")
+    parser.add_argument("--requantize", default="",
+                        help="with --quant q8: modules compiled with --q8-requantize")
     parser.add_argument("--run-seed", type=int, default=42,
                         help="the executable's --seed: step 0's dropout seed is "
                              "run_seed << 32")
@@ -362,7 +371,7 @@ def main():
         ref = BiBertReference(args.model, True, args.binary_attention)
         teacher = BiBertReference(args.model, False)
     elif args.quant == "q8":
-        ref = QatReference(args.model)
+        ref = QatReference(args.model, args.requantize.split(",") if args.requantize else ())
     else:
         ref = Reference(args.model)
     if args.hidden_dropout is not None:
@@ -409,10 +418,10 @@ def main():
     ours_loss = ours.pop("loss").item()
     if args.quant == "q8":
         worst_t = 0.0
-        for module, threshold in ref.thresholds.items():
-            dumped = ours.pop(module + ".input_thresh", None)
+        for key, threshold in ref.thresholds.items():
+            dumped = ours.pop(key, None)
             if dumped is None:
-                sys.exit(f"FAIL: no threshold for {module} in the dump")
+                sys.exit(f"FAIL: no threshold {key} in the dump")
             worst_t = max(worst_t, abs(dumped.item() - threshold) / threshold)
         print(f"thresholds: {len(ref.thresholds)}, worst relative error {worst_t:.2e}")
         if worst_t > 1e-6:

@@ -1,5 +1,7 @@
 // RUN: bert-opt %s --bert-make-trainable --bert-fake-quantize-q8 | FileCheck %s
 // RUN: bert-opt %s --bert-make-trainable --bert-fake-quantize-q8 --bert-differentiate --canonicalize | FileCheck %s --check-prefix=GRAD
+// RUN: bert-opt %s --bert-make-trainable --bert-fake-quantize-q8=requantize=classifier | FileCheck %s --check-prefix=REQUANT
+// RUN: not bert-opt %s --bert-make-trainable --bert-fake-quantize-q8=requantize=pooler 2>&1 | FileCheck %s --check-prefix=UNKNOWN
 
 // Q8BERT QAT on one linear (SEMANTICS.md 1.3-1.4): the input's threshold is
 // max|x| on the first quantized step (T_prev < 0), else the EMA
@@ -8,13 +10,13 @@
 // set (before start_step the linear is float and T passes through). The
 // new thresholds are the second result; bert_logits quantizes with them
 // frozen.
-// CHECK: bertc.q8_slots = ["classifier"]
+// CHECK: bertc.q8_slots = ["classifier.input_thresh"]
 // CHECK: func.func @bert_train_step(%[[X:.*]]: tensor<?x3xf32>, %{{.*}}: tensor<?xi32>, %{{.*}}: tensor<8xf32> {bertc.trainable}, %[[PREV:.*]]: tensor<1xf32>, %[[FLAG:.*]]: tensor<f32>) -> (tensor<f32>, tensor<1xf32>)
 // CHECK: %[[ON:.*]] = arith.cmpf one
+// CHECK: %[[OLD:.*]] = tensor.extract %[[PREV]]
 // CHECK: linalg.generic {{.*}} ins(%[[X]] : tensor<?x3xf32>)
 // CHECK: math.absf
 // CHECK: %[[SEEN:.*]] = tensor.extract
-// CHECK: %[[OLD:.*]] = tensor.extract %[[PREV]]
 // CHECK: %[[FIRST:.*]] = arith.cmpf olt, %[[OLD]]
 // CHECK: %[[EMA:.*]] = arith.addf
 // CHECK: %[[T:.*]] = arith.select %[[FIRST]], %[[SEEN]], %[[EMA]] : f32
@@ -44,6 +46,27 @@
 // GRAD: %[[TAKEN:.*]] = arith.select %[[ON]], %[[G:[0-9a-z_]+]], %[[Z:[0-9a-z_]+]] : tensor<2x3xf32>
 // GRAD: %[[PASSED:.*]] = arith.select %[[ON]], %[[Z]], %[[G]] : tensor<2x3xf32>
 // GRAD: arith.addf %[[PASSED]], %[[TAKEN]] : tensor<2x3xf32>
+// requantize_output (1.4 step 3): the output y gets a second slot with the
+// same EMA, and fq(y; 127 / T_out) replaces y for the loss; bert_logits
+// uses the frozen output threshold.
+// REQUANT: bertc.q8_slots = ["classifier.input_thresh", "classifier.output_thresh"]
+// REQUANT: func.func @bert_train_step({{.*}}, %[[PREV:.*]]: tensor<2xf32>, %[[FLAG:.*]]: tensor<f32>) -> (tensor<f32>, tensor<2xf32>)
+// REQUANT: %[[Y:.*]] = bert.linear
+// REQUANT: %[[C1:.*]] = arith.constant 1 : index
+// REQUANT: %[[OLDOUT:.*]] = tensor.extract %[[PREV]][%[[C1]]]
+// REQUANT: math.absf
+// REQUANT: %[[FIRST:.*]] = arith.cmpf olt, %[[OLDOUT]]
+// REQUANT: %[[TOUT:.*]] = arith.select %[[FIRST]]
+// REQUANT: %[[SOUT:.*]] = arith.divf %{{.*}}, %[[TOUT]] : f32
+// REQUANT: %[[YQ:.*]] = bq.fake_quant %[[Y]], %[[SOUT]] bits 8
+// REQUANT: %[[YIN:.*]] = arith.select %{{.*}}, %[[YQ]], %[[Y]] : tensor<?x2xf32>
+// REQUANT: bert.cross_entropy %[[YIN]]
+// REQUANT: tensor.from_elements %{{.*}}, %{{.*}} : tensor<2xf32>
+// REQUANT: func.func @bert_logits({{.*}}, %[[FROZEN:.*]]: tensor<2xf32>)
+// REQUANT: %[[Z:.*]] = bert.linear
+// REQUANT: tensor.extract %[[FROZEN]]
+// REQUANT: bq.fake_quant %[[Z]]
+// UNKNOWN: requantize names 'pooler', which is not a quantized linear of the step
 module attributes {bertc.entry = "bert_model", bertc.outputs = ["logits"]} {
   func.func @bert_model(%x: tensor<?x3xf32>) -> tensor<?x2xf32> attributes {llvm.emit_c_interface} {
     %w = arith.constant dense_resource<classifier.weight> : tensor<2x3xf32>

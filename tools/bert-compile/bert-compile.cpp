@@ -85,7 +85,8 @@ static cl::list<std::string> requantize(
     cl::desc("With --quant=q8: linears whose f32 output is put back on an "
              "8-bit grid (the code's requantize_output; thresholds "
              "'<module>.output_thresh' from the checkpoint, the file or "
-             "--calibrate)"));
+             "--calibrate; with --mode=train, QAT learns them as EMA "
+             "thresholds and saves them)"));
 static cl::opt<std::string> q8Mode(
     "q8-mode", cl::init("static"), cl::cat(category),
     cl::desc("With --quant=q8: static (input scales from thresholds, the "

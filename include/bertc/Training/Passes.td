@@ -151,7 +151,7 @@ def FakeQuantizeQ8Pass : Pass<"bert-fake-quantize-q8", "::mlir::ModuleOp"> {
     threshold updated by this batch before use (1.3):
     `T = d T_prev + (1 - d) max|x|`, or `max|x|` when `T_prev` < 0 (the
     first quantized step). Two arguments are appended: the previous
-    thresholds (`tensor<Nxf32>`, one per linear, in the order of
+    thresholds (`tensor<Nxf32>`, one per slot, in the order of
     `bertc.q8_slots`) and `quantize` (`tensor<f32>`, 1 or 0): while it is 0
     (before the recipe's start_step) the step is the float model and the
     thresholds pass through. The new thresholds become the second result.
@@ -159,12 +159,21 @@ def FakeQuantizeQ8Pass : Pass<"bert-fake-quantize-q8", "::mlir::ModuleOp"> {
     with them frozen, as the code's eval path (an input whose threshold is
     not set yet uses max|x| of the batch). The gradient is the identity
     through every quantizer (1.8).
+
+    `requantize` lists the linears with Q8BERT's `requantize_output` (1.4
+    step 3): their output y (bias included) gets an EMA threshold of its
+    own, updated like the input's, and goes through `fq(y; 127 / T_out)`.
+    Slots are named by the checkpoint buffers they become,
+    `<module>.input_thresh` and `<module>.output_thresh`, in the order the
+    linears run.
   }];
   let options = [
     Option<"emaDecay", "ema-decay", "double", /*default=*/"0.9999",
            "d of the threshold EMA">,
     ListOption<"floatLayers", "float-layers", "std::string",
-               "linears kept in f32 (Hugging Face module names)">
+               "linears kept in f32 (Hugging Face module names)">,
+    ListOption<"requantize", "requantize", "std::string",
+               "linears whose output is fake-quantized too (requantize_output)">
   ];
   let dependentDialects = [
     "::bertc::bq::BQDialect",
