@@ -10,6 +10,7 @@
  *           [--epochs 3] [--batch 16] [--lr 5e-5] [--warmup 0.1]
  *           [--seed 42] [--eval-every STEPS] [--max-steps N] [--overwrite]
  *           [--resume] [--stop-after STEPS]
+ *           [--q8-start-step N] [--q8-start-steps MODULE=N,...]
  *   A progress bar shows the loss and the speed; every --eval-every steps
  *   (and at the end of each epoch) the dev accuracy is printed and the
  *   weights are saved to DIR (config.json + model.safetensors, each written
@@ -52,6 +53,7 @@ static int train_usage(void) {
           "             [--eval-every STEPS] [--max-steps N] [--overwrite]\n"
           "             [--resume (continue DIR's saved run)] [--stop-after STEPS]\n"
           "             [--q8-start-step N (a --quant=q8 build: quantize from step N)]\n"
+          "             [--q8-start-steps MODULE=N,... (per module, e.g. classifier=200)]\n"
           "       train --input IDS.npy --labels LABELS.npy [--token-types T.npy]\n"
           "             [--mask M.npy] [--seed 42] --dump-grads G.safetensors\n");
   return 1;
@@ -59,10 +61,51 @@ static int train_usage(void) {
 
 /* Q8BERT QAT: the EMA threshold of each quantized linear's input (and
  * output, with requantize_output) (-1 until its first quantized step), kept
- * across steps, and the step from which the forward quantizes (the
- * recipe's start_step). */
+ * across steps. */
 static float q8_thresholds[BERTC_Q8_SLOTS > 0 ? BERTC_Q8_SLOTS : 1];
-static int64_t q8_start_step = 0;
+/* Each quantizer's start_step (bertc_q8_gates names them): --q8-start-step,
+ * or its --q8-start-steps override (Q8BERT's per-layer config). */
+static int64_t q8_gate_start[BERTC_Q8_GATES > 0 ? BERTC_Q8_GATES : 1];
+
+/* Sets every gate to `all`, then applies "MODULE=N,..." overrides. */
+static int set_start_steps(int64_t all, const char *overrides) {
+  for (int g = 0; g < BERTC_Q8_GATES; ++g) q8_gate_start[g] = all;
+  for (const char *at = overrides; at && *at;) {
+    const char *comma = strchr(at, ',');
+    size_t length = comma ? (size_t)(comma - at) : strlen(at);
+    const char *equals = memchr(at, '=', length);
+    char *end = NULL;
+    long long step = equals ? strtoll(equals + 1, &end, 10) : -1;
+    char message[512];
+    if (!equals || end != at + length || step < 0) {
+      snprintf(message, sizeof message, "'%.*s' is not MODULE=STEPS", (int)length, at);
+      return fail("--q8-start-steps: %s", message);
+    }
+    int found = 0;
+    for (int g = 0; g < BERTC_Q8_GATES; ++g)
+      if (strlen(bertc_q8_gates[g]) == (size_t)(equals - at) &&
+          !strncmp(bertc_q8_gates[g], at, (size_t)(equals - at))) {
+        q8_gate_start[g] = step;
+        found = 1;
+      }
+    if (!found) {
+      snprintf(message, sizeof message, "'%.*s' is not a quantized module of this model",
+               (int)(equals - at), at);
+      return fail("--q8-start-steps: %s", message);
+    }
+    at += length + (comma ? 1 : 0);
+  }
+  return 0;
+}
+
+/* FNV-1a of the gates' start steps: the training state records it. */
+static uint64_t start_steps_hash(void) {
+  uint64_t hash = 1469598103934665603ull;
+  for (int g = 0; g < BERTC_Q8_GATES; ++g)
+    for (int byte = 0; byte < 8; ++byte)
+      hash = (hash ^ (((uint64_t)q8_gate_start[g] >> (8 * byte)) & 0xff)) * 1099511628211ull;
+  return hash;
+}
 
 /* A safetensors file of every tensor of the flat vector `values`, named
  * by the header's table, preceded by a scalar "loss" when `loss` is not
@@ -245,8 +288,8 @@ static struct bertc_memref1 flat_view(float *p) {
 }
 
 /* Loss and gradients of one batch at `parameters`; `step` counts the
- * training forwards so far (Q8BERT quantizes from q8_start_step on and
- * updates its thresholds then). The dropout masks come from the run's
+ * training forwards so far (each Q8BERT quantizer quantizes from its start
+ * step on and updates its thresholds then). The dropout masks come from the run's
  * seed and the step, so a resumed run draws the same ones. */
 static float train_step(const struct batch *b, float *parameters, float *gradients,
                         int64_t step, uint64_t seed) {
@@ -259,12 +302,12 @@ static float train_step(const struct batch *b, float *parameters, float *gradien
   float loss = 0.0f;
   struct bertc_memref0 loss_ref = {&loss, &loss, 0};
 #if BERTC_Q8
-  float updated[BERTC_Q8_SLOTS];
-  float quantize = step >= q8_start_step ? 1.0f : 0.0f;
+  float updated[BERTC_Q8_SLOTS], quantize[BERTC_Q8_GATES];
+  for (int q = 0; q < BERTC_Q8_GATES; ++q) quantize[q] = step >= q8_gate_start[q] ? 1.0f : 0.0f;
   struct bertc_memref1 thresholds = {q8_thresholds, q8_thresholds, 0, {BERTC_Q8_SLOTS}, {1}};
   struct bertc_memref1 next = {updated, updated, 0, {BERTC_Q8_SLOTS}, {1}};
-  struct bertc_memref0 flag = {&quantize, &quantize, 0};
-  _mlir_ciface_bert_train_step(&ids, &types, &mask, &labels, &p, dropout_seed, &thresholds, &flag,
+  struct bertc_memref1 gates = {quantize, quantize, 0, {BERTC_Q8_GATES}, {1}};
+  _mlir_ciface_bert_train_step(&ids, &types, &mask, &labels, &p, dropout_seed, &thresholds, &gates,
                                &loss_ref, &next, &g);
   memcpy(q8_thresholds, updated, sizeof updated);
 #else
@@ -412,7 +455,8 @@ static const char kStateMagic[8] = {'B', 'E', 'R', 'T', 'C', 'T', 'S', '1'};
 struct saved_state {
   char magic[8];
   int64_t parameter_count, q8_slots;
-  int64_t epochs, batch, eval_every, max_steps, q8_start_step;
+  int64_t epochs, batch, eval_every, max_steps;
+  uint64_t q8_starts; /* start_steps_hash() */
   int64_t train_rows, train_seq, dev_rows;
   double lr, warmup;
   uint64_t seed;
@@ -430,7 +474,7 @@ static void describe_run(struct saved_state *h, const struct schedule *s,
   h->batch = s->batch;
   h->eval_every = s->eval_every;
   h->max_steps = s->max_steps;
-  h->q8_start_step = q8_start_step;
+  h->q8_starts = start_steps_hash();
   h->train_rows = train->rows;
   h->train_seq = train->seq;
   h->dev_rows = dev->rows;
@@ -474,7 +518,7 @@ static const char *differing_setting(const struct saved_state *saved,
   if (saved->batch != now->batch) return "--batch";
   if (saved->eval_every != now->eval_every) return "--eval-every";
   if (saved->max_steps != now->max_steps) return "--max-steps";
-  if (saved->q8_start_step != now->q8_start_step) return "--q8-start-step";
+  if (saved->q8_starts != now->q8_starts) return "--q8-start-step(s)";
   if (saved->lr != now->lr) return "--lr";
   if (saved->warmup != now->warmup) return "--warmup";
   if (saved->seed != now->seed) return "--seed";
@@ -656,7 +700,7 @@ int main(int argc, char **argv) {
   const char *dev_ids = NULL, *dev_labels = NULL, *dev_types = NULL, *dev_mask = NULL;
   const char *out = NULL, *epochs = "3", *batch = "16", *lr = "5e-5", *warmup = "0.1";
   const char *seed = "42", *eval_every = "0", *max_steps = "0";
-  const char *start_step = "0", *stop_after = "0";
+  const char *start_step = "0", *start_steps = NULL, *stop_after = "0";
   int overwrite = 0, resume = 0;
   for (int q = 0; q < BERTC_Q8_SLOTS; ++q) q8_thresholds[q] = -1.0f;
   for (int i = 1; i < argc; ++i) {
@@ -684,12 +728,13 @@ int main(int argc, char **argv) {
                         : !strcmp(argv[i], "--eval-every")   ? &eval_every
                         : !strcmp(argv[i], "--max-steps")    ? &max_steps
                         : !strcmp(argv[i], "--q8-start-step") ? &start_step
+                        : !strcmp(argv[i], "--q8-start-steps") ? &start_steps
                         : !strcmp(argv[i], "--stop-after")   ? &stop_after
                                                              : NULL;
     if (!slot || i + 1 >= argc) return train_usage();
     *slot = argv[++i];
   }
-  q8_start_step = atoll(start_step);
+  if (set_start_steps(atoll(start_step), start_steps)) return 1;
   if (dump) {
     if (!ids || !labels) return train_usage();
     return dump_gradients(strtoull(seed, NULL, 10), ids, labels, types, mask, dump);

@@ -284,6 +284,17 @@ static std::string cStringLiteral(StringRef text) {
   return literal + "\"";
 }
 
+/// The initializer of a C array of the strings in `names` ("0" when there
+/// are none: C has no empty array).
+static std::string cStringList(ArrayAttr names) {
+  if (!names || names.empty())
+    return "0";
+  std::string list;
+  for (Attribute name : names)
+    list += cStringLiteral(cast<StringAttr>(name).getValue()) + ", ";
+  return list;
+}
+
 Expected<std::string> bertc::driver::generateTrainHeader(ModuleOp module,
                                                          StringRef configJson) {
   Expected<ModelFacts> factsOr = readFacts(module);
@@ -302,6 +313,7 @@ Expected<std::string> bertc::driver::generateTrainHeader(ModuleOp module,
   double beta1 = optimizer.getAs<FloatAttr>("beta1").getValueAsDouble();
   double beta2 = optimizer.getAs<FloatAttr>("beta2").getValueAsDouble();
   auto q8Slots = module->getAttrOfType<ArrayAttr>("bertc.q8_slots");
+  auto q8Gates = module->getAttrOfType<ArrayAttr>("bertc.q8_gates");
   std::string text;
   llvm::raw_string_ostream os(text);
   int64_t total = 0;
@@ -337,15 +349,14 @@ Expected<std::string> bertc::driver::generateTrainHeader(ModuleOp module,
   os << "};\n"
      << "#define BERTC_TENSOR_COUNT " << tensors.size() << "\n"
      << "#define BERTC_Q8 " << (q8Slots ? 1 : 0) << "\n"
-     << "/* Q8BERT QAT: the module of each activation threshold. */\n"
+     << "/* Q8BERT QAT: the checkpoint buffer of each activation threshold, and\n"
+     << " * the module of each quantizer's start_step gate. */\n"
      << "#define BERTC_Q8_SLOTS " << (q8Slots ? q8Slots.size() : 0) << "\n"
-     << "static const char *const bertc_q8_slots[] = {";
-  if (q8Slots)
-    for (Attribute slot : q8Slots)
-      os << "\"" << cast<StringAttr>(slot).getValue() << "\", ";
-  else
-    os << "0";
-  os << "};\n"
+     << "static const char *const bertc_q8_slots[] = {" << cStringList(q8Slots)
+     << "};\n"
+     << "#define BERTC_Q8_GATES " << (q8Gates ? q8Gates.size() : 0) << "\n"
+     << "static const char *const bertc_q8_gates[] = {" << cStringList(q8Gates)
+     << "};\n"
      << "#define BERTC_PARAMETER_COUNT " << total << "\n\n"
      << "/* MLIR memref descriptors (internal). */\n"
      << "struct bertc_memref0 { float *allocated, *aligned; int64_t offset; };\n"
@@ -367,9 +378,10 @@ Expected<std::string> bertc::driver::generateTrainHeader(ModuleOp module,
         "runtime passes\n     * (--seed << 32) + step). */\n"
      << "    int64_t dropout_seed,\n";
   if (q8Slots)
-    os << "    /* Q8BERT QAT: the EMA thresholds in, quantize (1) or not (0, "
-          "before start_step),\n     * the updated thresholds out. */\n"
-       << "    struct bertc_memref1 *thresholds, struct bertc_memref0 "
+    os << "    /* Q8BERT QAT: the EMA thresholds in; per quantizer "
+          "(bertc_q8_gates), quantize (1)\n     * or not (0, before its "
+          "start_step); the updated thresholds out. */\n"
+       << "    struct bertc_memref1 *thresholds, struct bertc_memref1 "
           "*quantize,\n"
        << "    struct bertc_memref0 *loss, struct bertc_memref1 "
           "*new_thresholds, struct bertc_memref1 *gradients);\n";

@@ -31,14 +31,9 @@ private:
   /// The quantized linears of `function`, in order, with their modules.
   SmallVector<std::pair<bert::LinearOp, std::string>>
   quantizedLinears(func::FuncOp function);
-  LogicalResult rewriteTrainStep(func::FuncOp step, ArrayRef<std::string> slots);
+  LogicalResult rewriteTrainStep(func::FuncOp step, ArrayRef<std::string> slots,
+                                 ArrayRef<std::string> gates);
   LogicalResult rewriteLogits(func::FuncOp logits, ArrayRef<std::string> slots);
-};
-
-/// What one function's quantizers read: the thresholds argument, and the
-/// `quantize` flag as an i1 (training only).
-struct QuantizerInputs {
-  Value thresholds, enabled;
 };
 
 } // namespace
@@ -138,39 +133,64 @@ static void rewriteOutput(OpBuilder &builder, bert::LinearOp linear,
   });
 }
 
-/// Fake-quantizes the word and position tables read in `function`.
-static void quantizeTables(func::FuncOp function, Value enabled) {
+/// Whether gate `index` of `flags` (one f32 per quantizer: 1 from its
+/// start_step on) is set, as an i1.
+static Value readGate(OpBuilder &builder, Location loc, Value flags,
+                      int64_t index) {
+  return arith::CmpFOp::create(builder, loc, arith::CmpFPredicate::ONE,
+                               readSlot(builder, loc, flags, index),
+                               buildF32(builder, loc, 0));
+}
+
+/// The word and position tables read in `function` (SEMANTICS.md 1.6),
+/// with their modules, in order.
+static SmallVector<std::pair<bert::EmbeddingOp, std::string>>
+quantizedTables(func::FuncOp function) {
+  SmallVector<std::pair<bert::EmbeddingOp, std::string>> tables;
   function.walk([&](bert::EmbeddingOp embedding) {
     std::string name = parameterNameOf(embedding.getTable());
-    if (name.empty() || !quantization::quantizesEmbedding8(name))
-      return;
-    OpBuilder builder(embedding);
-    embedding.getTableMutable().assign(fakeQuantizeWeight(
-        builder, embedding.getLoc(), embedding.getTable(), enabled));
+    if (!name.empty() && quantization::quantizesEmbedding8(name))
+      tables.push_back({embedding, quantization::moduleOfTensor(name)});
   });
+  return tables;
+}
+
+/// Fake-quantizes the tables of `function`; with `flags`, table i is gated
+/// by gate `firstGate + i`.
+static void quantizeTables(func::FuncOp function, Value flags,
+                           int64_t firstGate) {
+  for (auto [index, entry] : llvm::enumerate(quantizedTables(function))) {
+    bert::EmbeddingOp embedding = entry.first;
+    OpBuilder builder(embedding);
+    Location loc = embedding.getLoc();
+    Value enabled = flags ? readGate(builder, loc, flags, firstGate + index)
+                          : Value();
+    embedding.getTableMutable().assign(
+        fakeQuantizeWeight(builder, loc, embedding.getTable(), enabled));
+  }
 }
 
 LogicalResult
 FakeQuantizeQ8Pass::rewriteTrainStep(func::FuncOp step,
-                                     ArrayRef<std::string> slots) {
+                                     ArrayRef<std::string> slots,
+                                     ArrayRef<std::string> gates) {
   MLIRContext *context = &getContext();
   OpBuilder builder(context);
   auto f32 = builder.getF32Type();
   Value previous = appendArgument(
       step, RankedTensorType::get({int64_t(slots.size())}, f32));
-  Value flag = appendArgument(step, RankedTensorType::get({}, f32));
-  builder.setInsertionPointToStart(&step.front());
+  Value flags = appendArgument(
+      step, RankedTensorType::get({int64_t(gates.size())}, f32));
   Location loc = step.getLoc();
-  Value enabled = arith::CmpFOp::create(
-      builder, loc, arith::CmpFPredicate::ONE,
-      tensor::ExtractOp::create(builder, loc, flag, ValueRange{}),
-      buildF32(builder, loc, 0));
   float decay = float(emaDecay);
 
   SmallVector<Value> thresholds;
-  for (auto &[linear, module] : quantizedLinears(step)) {
+  auto linears = quantizedLinears(step);
+  for (auto [index, entry] : llvm::enumerate(linears)) {
+    auto &[linear, module] = entry;
     builder.setInsertionPoint(linear);
     Location at = linear.getLoc();
+    Value enabled = readGate(builder, at, flags, index);
     Value x = linear.getInput();
     Value old = readSlot(builder, at, previous, thresholds.size());
     auto [threshold, kept] = updateThreshold(builder, at, x, old, enabled, decay);
@@ -193,7 +213,7 @@ FakeQuantizeQ8Pass::rewriteTrainStep(func::FuncOp step,
   if (thresholds.size() != slots.size())
     return step.emitError() << "bert-fake-quantize-q8: " << thresholds.size()
                             << " thresholds for " << slots.size() << " slots";
-  quantizeTables(step, enabled);
+  quantizeTables(step, flags, linears.size());
 
   auto returnOp = cast<func::ReturnOp>(step.front().getTerminator());
   builder.setInsertionPoint(returnOp);
@@ -232,7 +252,7 @@ LogicalResult FakeQuantizeQ8Pass::rewriteLogits(func::FuncOp logits,
   if (slot != int64_t(slots.size()))
     return logits.emitError() << "bert_logits and bert_train_step quantize "
                                  "different linears";
-  quantizeTables(logits, Value());
+  quantizeTables(logits, Value(), 0);
   return success();
 }
 
@@ -262,9 +282,19 @@ void FakeQuantizeQ8Pass::runOnOperation() {
     step.emitError() << "no linear to quantize";
     return signalPassFailure();
   }
-  if (failed(rewriteLogits(logits, slots)) || failed(rewriteTrainStep(step, slots)))
+  // One start_step gate per quantizer: the linears, then the tables.
+  SmallVector<std::string> gates;
+  for (auto &entry : quantizedLinears(step))
+    gates.push_back(entry.second);
+  for (auto &entry : quantizedTables(step))
+    gates.push_back(entry.second);
+  if (failed(rewriteLogits(logits, slots)) ||
+      failed(rewriteTrainStep(step, slots, gates)))
     return signalPassFailure();
   Builder builder(&getContext());
-  module->setAttr("bertc.q8_slots", builder.getStrArrayAttr(
-                                        SmallVector<StringRef>(slots.begin(), slots.end())));
+  auto strings = [&](ArrayRef<std::string> names) {
+    return builder.getStrArrayAttr(SmallVector<StringRef>(names.begin(), names.end()));
+  };
+  module->setAttr("bertc.q8_slots", strings(slots));
+  module->setAttr("bertc.q8_gates", strings(gates));
 }

@@ -80,16 +80,19 @@ class FakeQuantSTE(torch.autograd.Function):
 class QatReference(Reference):
     """Q8BERT's training forward on the first step (T = max|x|)."""
 
-    def __init__(self, model_dir, requantize=()):
+    def __init__(self, model_dir, requantize=(), late=()):
         super().__init__(model_dir)
         self.w = {name: t.float() for name, t in self.w.items()}
         self.thresholds = {}  # checkpoint buffer name -> T
         self.requantize = set(requantize)
+        # Modules whose start_step is later than this step: plain float.
+        self.late = set(late)
 
     def get(self, name):
         tensor = super().get(name)
         if name in ("embeddings.word_embeddings.weight",
-                    "embeddings.position_embeddings.weight"):
+                    "embeddings.position_embeddings.weight") \
+                and self.module(name[:-len(".weight")]) not in self.late:
             return FakeQuantSTE.apply(tensor, self.scale(tensor.detach().abs().max()))
         return tensor
 
@@ -98,6 +101,8 @@ class QatReference(Reference):
 
     def dense_value(self, x, name):
         weight = self.get(name + ".weight")
+        if self.module(name) in self.late:
+            return F.linear(x, weight, self.get(name + ".bias"))
         threshold = x.detach().abs().max()
         self.thresholds[self.module(name) + ".input_thresh"] = threshold.item()
         xq = FakeQuantSTE.apply(x, self.scale(threshold))
@@ -356,6 +361,9 @@ def main():
                              "biases and LayerNorm weights)")
     parser.add_argument("--requantize", default="",
                         help="with --quant q8: modules compiled with --q8-requantize")
+    parser.add_argument("--q8-start-steps", default="",
+                        help="with --quant q8: the executable's per-module start steps "
+                             "(MODULE=N,...); a module with N > 0 is float at step 0")
     parser.add_argument("--run-seed", type=int, default=42,
                         help="the executable's --seed: step 0's dropout seed is "
                              "run_seed << 32")
@@ -371,7 +379,9 @@ def main():
         ref = BiBertReference(args.model, True, args.binary_attention)
         teacher = BiBertReference(args.model, False)
     elif args.quant == "q8":
-        ref = QatReference(args.model, args.requantize.split(",") if args.requantize else ())
+        starts = dict(item.split("=") for item in args.q8_start_steps.split(",") if item)
+        ref = QatReference(args.model, args.requantize.split(",") if args.requantize else (),
+                           [module for module, step in starts.items() if int(step) > 0])
     else:
         ref = Reference(args.model)
     if args.hidden_dropout is not None:
@@ -392,6 +402,8 @@ def main():
         command = [args.exe, "--input", paths["input"], "--labels", paths["labels"],
                    "--mask", paths["mask"], "--token-types", paths["token-types"],
                    "--seed", str(args.run_seed), "--dump-grads", dump]
+        if args.q8_start_steps:
+            command += ["--q8-start-steps", args.q8_start_steps]
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
         ours = load_safetensors(dump)
         stepped = None

@@ -6,13 +6,14 @@
 // Q8BERT QAT on one linear (SEMANTICS.md 1.3-1.4): the input's threshold is
 // max|x| on the first quantized step (T_prev < 0), else the EMA
 // 0.9999 T_prev + 0.0001 max|x|, used at once for fq(x; 127 / T); the
-// weight is fake-quantized at 127 / max|W|; both only while `quantize` is
-// set (before start_step the linear is float and T passes through). The
-// new thresholds are the second result; bert_logits quantizes with them
-// frozen.
-// CHECK: bertc.q8_slots = ["classifier.input_thresh"]
-// CHECK: func.func @bert_train_step(%[[X:.*]]: tensor<?x3xf32>, %{{.*}}: tensor<?xi32>, %{{.*}}: tensor<8xf32> {bertc.trainable}, %[[PREV:.*]]: tensor<1xf32>, %[[FLAG:.*]]: tensor<f32>) -> (tensor<f32>, tensor<1xf32>)
-// CHECK: %[[ON:.*]] = arith.cmpf one
+// weight is fake-quantized at 127 / max|W|; both only while the linear's
+// gate is set (before its start_step the linear is float and T passes
+// through). The new thresholds are the second result; bert_logits
+// quantizes with them frozen.
+// CHECK: bertc.q8_gates = ["classifier"], bertc.q8_slots = ["classifier.input_thresh"]
+// CHECK: func.func @bert_train_step(%[[X:.*]]: tensor<?x3xf32>, %{{.*}}: tensor<?xi32>, %{{.*}}: tensor<8xf32> {bertc.trainable}, %[[PREV:.*]]: tensor<1xf32>, %[[GATES:.*]]: tensor<1xf32>) -> (tensor<f32>, tensor<1xf32>)
+// CHECK: %[[GATE:.*]] = tensor.extract %[[GATES]]
+// CHECK: %[[ON:.*]] = arith.cmpf one, %[[GATE]]
 // CHECK: %[[OLD:.*]] = tensor.extract %[[PREV]]
 // CHECK: linalg.generic {{.*}} ins(%[[X]] : tensor<?x3xf32>)
 // CHECK: math.absf
@@ -50,7 +51,7 @@
 // same EMA, and fq(y; 127 / T_out) replaces y for the loss; bert_logits
 // uses the frozen output threshold.
 // REQUANT: bertc.q8_slots = ["classifier.input_thresh", "classifier.output_thresh"]
-// REQUANT: func.func @bert_train_step({{.*}}, %[[PREV:.*]]: tensor<2xf32>, %[[FLAG:.*]]: tensor<f32>) -> (tensor<f32>, tensor<2xf32>)
+// REQUANT: func.func @bert_train_step({{.*}}, %[[PREV:.*]]: tensor<2xf32>, %[[GATES:.*]]: tensor<1xf32>) -> (tensor<f32>, tensor<2xf32>)
 // REQUANT: %[[Y:.*]] = bert.linear
 // REQUANT: %[[C1:.*]] = arith.constant 1 : index
 // REQUANT: %[[OLDOUT:.*]] = tensor.extract %[[PREV]][%[[C1]]]

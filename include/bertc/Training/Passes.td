@@ -152,9 +152,10 @@ def FakeQuantizeQ8Pass : Pass<"bert-fake-quantize-q8", "::mlir::ModuleOp"> {
     `T = d T_prev + (1 - d) max|x|`, or `max|x|` when `T_prev` < 0 (the
     first quantized step). Two arguments are appended: the previous
     thresholds (`tensor<Nxf32>`, one per slot, in the order of
-    `bertc.q8_slots`) and `quantize` (`tensor<f32>`, 1 or 0): while it is 0
-    (before the recipe's start_step) the step is the float model and the
-    thresholds pass through. The new thresholds become the second result.
+    `bertc.q8_slots`) and the gates (`tensor<Gxf32>`, 1 or 0, one per
+    quantizer: each linear, then each table, named in `bertc.q8_gates`):
+    while a quantizer's gate is 0 (before its start_step, SEMANTICS.md
+    1.3) it is the float layer and its thresholds pass through. The new thresholds become the second result.
     `bert_logits` (evaluation) gets the thresholds argument and quantizes
     with them frozen, as the code's eval path (an input whose threshold is
     not set yet uses max|x| of the batch). The gradient is the identity
