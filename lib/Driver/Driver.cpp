@@ -627,6 +627,10 @@ Error bertc::driver::compile(const Options &options) {
     return error;
   };
   auto writeHeader = [&]() -> Error {
+    // A device output (-o /dev/null) has no folder of its own to put
+    // OUT.h beside it: /dev/null.h would be a new file in /dev.
+    if (isSpecialFile(options.output))
+      return Error::success();
     std::string path = headerPathFor(options.output);
     if (llvm::sys::fs::equivalent(options.input, path))
       return driverError(path + ": the header would overwrite the input");

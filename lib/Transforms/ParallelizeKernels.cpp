@@ -34,6 +34,23 @@ namespace {
 
 constexpr llvm::StringLiteral kParallelFor = "__bertc_parallel_for";
 
+/// The addresses of @__bertc_task's fields (%task is its address), where
+/// the runtime text says @TASK_FIELDS@: the writer and the readers of the
+/// task share one layout.
+constexpr llvm::StringLiteral kTaskFields = R"mlir(%fnAt = llvm.getelementptr %task[0, 0] : (!llvm.ptr) -> !llvm.ptr, !llvm.struct<(ptr, ptr, i64, i64, i64)>
+  %ctxAt = llvm.getelementptr %task[0, 1] : (!llvm.ptr) -> !llvm.ptr, !llvm.struct<(ptr, ptr, i64, i64, i64)>
+  %firstAt = llvm.getelementptr %task[0, 2] : (!llvm.ptr) -> !llvm.ptr, !llvm.struct<(ptr, ptr, i64, i64, i64)>
+  %endAt = llvm.getelementptr %task[0, 3] : (!llvm.ptr) -> !llvm.ptr, !llvm.struct<(ptr, ptr, i64, i64, i64)>
+  %activeAt = llvm.getelementptr %task[0, 4] : (!llvm.ptr) -> !llvm.ptr, !llvm.struct<(ptr, ptr, i64, i64, i64)>)mlir";
+
+/// Replaces every `marker` in `text` by `value`.
+void replaceAll(std::string &text, llvm::StringRef marker,
+                llvm::StringRef value) {
+  for (size_t at = text.find(marker); at != std::string::npos;
+       at = text.find(marker, at + value.size()))
+    text.replace(at, marker.size(), value.str());
+}
+
 // The pool. Workers are created by the first parallel call (under the
 // region lock), as BERTC_NUM_THREADS - 1 detached threads (unset, invalid
 // or < 1: one thread, no workers; at most 64). A call publishes its task
@@ -102,11 +119,7 @@ llvm.func internal @__bertc_pause(%count: i64) {
 // Thread t's share of the current task.
 llvm.func internal @__bertc_run_share(%t: i64) {
   %task = llvm.mlir.addressof @__bertc_task : !llvm.ptr
-  %fnAt = llvm.getelementptr %task[0, 0] : (!llvm.ptr) -> !llvm.ptr, !llvm.struct<(ptr, ptr, i64, i64, i64)>
-  %ctxAt = llvm.getelementptr %task[0, 1] : (!llvm.ptr) -> !llvm.ptr, !llvm.struct<(ptr, ptr, i64, i64, i64)>
-  %firstAt = llvm.getelementptr %task[0, 2] : (!llvm.ptr) -> !llvm.ptr, !llvm.struct<(ptr, ptr, i64, i64, i64)>
-  %endAt = llvm.getelementptr %task[0, 3] : (!llvm.ptr) -> !llvm.ptr, !llvm.struct<(ptr, ptr, i64, i64, i64)>
-  %activeAt = llvm.getelementptr %task[0, 4] : (!llvm.ptr) -> !llvm.ptr, !llvm.struct<(ptr, ptr, i64, i64, i64)>
+  @TASK_FIELDS@
   %fn = llvm.load %fnAt : !llvm.ptr -> !llvm.ptr
   %ctx = llvm.load %ctxAt : !llvm.ptr -> !llvm.ptr
   %first = llvm.load %firstAt : !llvm.ptr -> i64
@@ -291,11 +304,7 @@ llvm.func internal @__bertc_parallel_for(%fn: !llvm.ptr, %ctx: !llvm.ptr, %first
   %count64 = llvm.sext %count : i32 to i64
   %fewer = llvm.icmp "slt" %n, %count64 : i64
   %active = llvm.select %fewer, %n, %count64 : i1, i64
-  %fnAt = llvm.getelementptr %task[0, 0] : (!llvm.ptr) -> !llvm.ptr, !llvm.struct<(ptr, ptr, i64, i64, i64)>
-  %ctxAt = llvm.getelementptr %task[0, 1] : (!llvm.ptr) -> !llvm.ptr, !llvm.struct<(ptr, ptr, i64, i64, i64)>
-  %firstAt = llvm.getelementptr %task[0, 2] : (!llvm.ptr) -> !llvm.ptr, !llvm.struct<(ptr, ptr, i64, i64, i64)>
-  %endAt = llvm.getelementptr %task[0, 3] : (!llvm.ptr) -> !llvm.ptr, !llvm.struct<(ptr, ptr, i64, i64, i64)>
-  %activeAt = llvm.getelementptr %task[0, 4] : (!llvm.ptr) -> !llvm.ptr, !llvm.struct<(ptr, ptr, i64, i64, i64)>
+  @TASK_FIELDS@
   llvm.store %fn, %fnAt : !llvm.ptr, !llvm.ptr
   llvm.store %ctx, %ctxAt : !llvm.ptr, !llvm.ptr
   llvm.store %first, %firstAt : i64, !llvm.ptr
@@ -346,10 +355,8 @@ struct ParallelizeKernelsPass
       if (failed(checkRange(call)))
         return signalPassFailure();
     std::string text = kRuntime.str();
-    std::string spinText = std::to_string(spins);
-    for (size_t at = text.find("@SPINS@"); at != std::string::npos;
-         at = text.find("@SPINS@", at + spinText.size()))
-      text.replace(at, 7, spinText);
+    replaceAll(text, "@SPINS@", std::to_string(spins));
+    replaceAll(text, "@TASK_FIELDS@", kTaskFields);
     OwningOpRef<ModuleOp> runtime = parseSourceString<ModuleOp>(
         text, &getContext(), "bert-parallelize-kernels runtime");
     if (!runtime) {
