@@ -10,7 +10,7 @@ OMP_NUM_THREADS set to the thread count.
         median seconds of a batch 1 x SEQ forward: reference.py's BERT in
         float32, or torch_bert.py's model with quantize_dynamic's int8 linears
     torch_peer.py MODEL_DIR train BATCH,SEQ STEPS THREADS
-        median seconds of a training step (forward, cross-entropy, backward,
+        median seconds of a training step (forward with dropout, cross-entropy, backward,
         global clipping, AdamW)
 Prints the median, then torch's version and its quantized engine.
 """
@@ -48,8 +48,16 @@ def int8_time(model_dir, seq, runs):
     return forward_time(module, module.config["vocab_size"], seq, runs)
 
 
+class TrainingReference(Reference):
+    """The reference in training mode with PyTorch's own dropout at the
+    sites and rates bertc's training step has (the config's, 0.1)."""
+
+    def dropout(self, x, rate):
+        return torch.nn.functional.dropout(x, rate, training=True)
+
+
 def train_step_time(model_dir, batch, seq, steps):
-    ref = Reference(model_dir)
+    ref = TrainingReference(model_dir)
     ref.w = {name: t.float().requires_grad_(True) for name, t in ref.w.items()}
     optimizer = torch.optim.AdamW(list(ref.w.values()), lr=1e-4)
     ids = torch.randint(1, ref.config["vocab_size"], (batch, seq))

@@ -21,7 +21,7 @@
 # Every accuracy but the BiBERT training rows' "training forward" figures
 # is measured by compiling the saved checkpoint and running the native
 # inference executable on the dev set. Single-threaded and seeded: a rerun
-# prints the same numbers. About 40 minutes on 2 idle cores.
+# prints the same numbers. About 20 minutes on 2 idle cores.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${BERTC_BUILD_DIR:-$root/build}"
