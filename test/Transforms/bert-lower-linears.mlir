@@ -348,3 +348,67 @@ func.func @weight_gradient(%x: memref<8x?xf32>, %w: memref<?x64xf32>, %o: memref
   }
   return
 }
+
+// -----
+
+// The same product as bufferization leaves it: g^T copied out of g [rows, 8]
+// by a linalg.transpose that nothing else reads. The kernel reads g through
+// a transposed view instead (its broadcasts read x one element at a time),
+// and the copy and its buffer go: a column-wise gather of g was about a
+// fifth of a training step.
+#x5 = affine_map<(d0, d1, d2) -> (d0, d2)>
+#w5 = affine_map<(d0, d1, d2) -> (d2, d1)>
+#o5 = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-LABEL: func.func @transposed_gradient
+// CHECK-SAME: (%[[G:.*]]: memref<?x8xf32>,
+// CHECK-NOT: linalg.transpose
+// CHECK-NOT: memref.alloc
+// CHECK: %[[VIEW:.*]] = memref.transpose %[[G]] (d0, d1) -> (d1, d0) : memref<?x8xf32> to memref<8x?xf32, strided<[1, 8]>>
+// CHECK: %[[ROWS:.*]] = memref.cast %[[VIEW]] : memref<8x?xf32, strided<[1, 8]>> to memref<?x?xf32, strided<[1, 8]>>
+// CHECK: %[[X:.*]] = memref.cast %[[ROWS]] : memref<?x?xf32, strided<[1, 8]>> to memref<?x?xf32, strided<[1, ?], offset: ?>>
+// CHECK: call @bertc_gemm_dx64_xt(%[[X]],
+// CHECK-NOT: memref.dealloc
+// CHECK: return
+// CHECK-LABEL: func.func private @bertc_gemm_dx64_xt
+// CHECK-SAME: (%{{.*}}: memref<?x?xf32, strided<[1, ?], offset: ?>>,
+func.func @transposed_gradient(%g: memref<?x8xf32>, %w: memref<?x64xf32>, %o: memref<8x64xf32>) {
+  %c0 = arith.constant 0 : index
+  %rows = memref.dim %g, %c0 : memref<?x8xf32>
+  %gt = memref.alloc(%rows) {alignment = 64 : i64} : memref<8x?xf32>
+  linalg.transpose ins(%g : memref<?x8xf32>) outs(%gt : memref<8x?xf32>) permutation = [1, 0]
+  linalg.generic {indexing_maps = [#x5, #w5, #o5], iterator_types = ["parallel", "parallel", "reduction"]} ins(%gt, %w : memref<8x?xf32>, memref<?x64xf32>) outs(%o : memref<8x64xf32>) attrs = {bertc.linear} {
+  ^bb0(%in: f32, %in_0: f32, %out: f32):
+    %m = arith.mulf %in, %in_0 : f32
+    %s = arith.addf %out, %m : f32
+    linalg.yield %s : f32
+  }
+  memref.dealloc %gt : memref<8x?xf32>
+  return
+}
+
+// -----
+
+// A write to g between the copy and the product keeps the copy (the
+// product must see g as it was copied).
+#x6 = affine_map<(d0, d1, d2) -> (d0, d2)>
+#w6 = affine_map<(d0, d1, d2) -> (d2, d1)>
+#o6 = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-LABEL: func.func @transposed_gradient_overwritten
+// CHECK: linalg.transpose
+// CHECK: call @bertc_gemm_dx64(
+func.func @transposed_gradient_overwritten(%g: memref<?x8xf32>, %w: memref<?x64xf32>, %o: memref<8x64xf32>) {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  %rows = memref.dim %g, %c0 : memref<?x8xf32>
+  %gt = memref.alloc(%rows) {alignment = 64 : i64} : memref<8x?xf32>
+  linalg.transpose ins(%g : memref<?x8xf32>) outs(%gt : memref<8x?xf32>) permutation = [1, 0]
+  linalg.fill ins(%zero : f32) outs(%g : memref<?x8xf32>)
+  linalg.generic {indexing_maps = [#x6, #w6, #o6], iterator_types = ["parallel", "parallel", "reduction"]} ins(%gt, %w : memref<8x?xf32>, memref<?x64xf32>) outs(%o : memref<8x64xf32>) attrs = {bertc.linear} {
+  ^bb0(%in: f32, %in_0: f32, %out: f32):
+    %m = arith.mulf %in, %in_0 : f32
+    %s = arith.addf %out, %m : f32
+    linalg.yield %s : f32
+  }
+  memref.dealloc %gt : memref<8x?xf32>
+  return
+}
