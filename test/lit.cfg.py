@@ -34,6 +34,7 @@ tools = [
     ToolSubst("bert-opt", extra_args=bert_opt_extra, unresolved="fatal"),
     ToolSubst("bert-compile", unresolved="fatal"),
     ToolSubst("bert-tokenize", unresolved="fatal"),
+    ToolSubst("bert-train", unresolved="fatal"),
     "llc",
     "mlir-translate",
 ]

@@ -95,7 +95,10 @@ def LowerLinearsPass : Pass<"bert-lower-linears", "::mlir::ModuleOp"> {
     panels across threads. K may be dynamic when the weight is computed at
     run time (a weight gradient g^T x, whose reduction runs over the batch's
     rows; `@bertc_gemm_dx<N>`): the kernel reads it from x, and the weight
-    is not repacked. A product whose N is not a multiple of four vector
+    is not repacked. When x is g^T copied out of g by a `linalg.transpose`
+    that nothing else reads (and nothing between writes g), the kernel
+    (`_xt`, x with a dynamic column stride) reads g through
+    `memref.transpose` instead and the copy goes. A product whose N is not a multiple of four vector
     widths, or whose buffers are not contiguous, is left as it is.
 
     Products tagged `bertc.xnor_linear` (by `convert-bq-to-linalg`, for
