@@ -26,9 +26,13 @@ static std::string toLinalg(const bertc::PipelineOptions &options) {
 
 /// Tensors to memrefs with identity layouts at the boundary; results become
 /// caller-owned out-parameters so the C ABI never returns heap memory.
+/// eliminate-empty-tensors lets a result built from a tensor.empty (a
+/// training step's gradient vector, the optimizer's new weights and
+/// moments: millions of floats) be computed in its out-parameter instead
+/// of being copied there.
 /// Weight globals are named after their tensors (a stable output).
 static const char *const kBufferize =
-    "bert-results-to-out-params,"
+    "bert-results-to-out-params,eliminate-empty-tensors,"
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"
     "bert-name-constants,"
