@@ -55,12 +55,14 @@ Value bertc::buildDropout(OpBuilder &builder, Location loc, Value input,
   if (!site.active())
     return input;
   auto type = cast<RankedTensorType>(input.getType());
-  // The per-step part of the key, once outside the loop.
-  Value base = arith::AddIOp::create(
-      builder, loc,
-      arith::MulIOp::create(builder, loc, site.seed,
-                            buildI64(builder, loc, kDropoutSeedMultiplier)),
-      buildI64(builder, loc, uint64_t(site.stream) * kDropoutStreamMultiplier));
+  // The per-step part of the key, once outside the loop. (One op per
+  // statement: argument evaluation order would make the IR compiler-
+  // dependent.)
+  Value seedMultiplier = buildI64(builder, loc, kDropoutSeedMultiplier);
+  Value keyedSeed = arith::MulIOp::create(builder, loc, site.seed, seedMultiplier);
+  Value streamKey =
+      buildI64(builder, loc, uint64_t(site.stream) * kDropoutStreamMultiplier);
+  Value base = arith::AddIOp::create(builder, loc, keyedSeed, streamKey);
   SmallVector<Value> sizes;
   for (int64_t axis = 0; axis < type.getRank(); ++axis)
     sizes.push_back(arith::IndexCastOp::create(
@@ -82,8 +84,8 @@ Value bertc::buildDropout(OpBuilder &builder, Location loc, Value input,
         Value high = arith::ShRUIOp::create(b, l, hash, buildI64(b, l, 40));
         Value keep = arith::CmpIOp::create(b, l, arith::CmpIPredicate::uge,
                                            high, threshold);
-        return arith::SelectOp::create(
-            b, l, keep, arith::MulFOp::create(b, l, args[0], scale),
-            buildF32(b, l, 0.0f));
+        Value scaled = arith::MulFOp::create(b, l, args[0], scale);
+        Value zero = buildF32(b, l, 0.0f);
+        return arith::SelectOp::create(b, l, keep, scaled, zero);
       });
 }
