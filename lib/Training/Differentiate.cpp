@@ -61,12 +61,21 @@ private:
 
 } // namespace
 
+SmallVector<Operation *> bertc::collectDependents(Block &block,
+                                                 DenseSet<Value> &values) {
+  SmallVector<Operation *> dependents;
+  for (Operation &op : block.without_terminator())
+    if (llvm::any_of(op.getOperands(), [&](Value v) { return values.contains(v); })) {
+      values.insert(op.result_begin(), op.result_end());
+      dependents.push_back(&op);
+    }
+  return dependents;
+}
+
 /// Values that depend on a trainable argument.
 void ReverseSweep::markActive() {
   active.insert(trainable.begin(), trainable.end());
-  for (Operation &op : function.front().without_terminator())
-    if (llvm::any_of(op.getOperands(), [&](Value v) { return active.contains(v); }))
-      active.insert(op.result_begin(), op.result_end());
+  collectDependents(function.front(), active);
 }
 
 /// Ops the loss depends on.

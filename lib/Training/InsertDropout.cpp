@@ -130,14 +130,7 @@ void InsertDropoutPass::runOnOperation() {
   for (BlockArgument argument : step.getArguments())
     if (step.getArgAttr(argument.getArgNumber(), kTrainableAttr))
       student.insert(argument);
-  SmallVector<Operation *> ops;
-  for (Operation &op : step.front().without_terminator()) {
-    if (llvm::none_of(op.getOperands(),
-                      [&](Value v) { return student.contains(v); }))
-      continue;
-    student.insert(op.result_begin(), op.result_end());
-    ops.push_back(&op);
-  }
+  SmallVector<Operation *> ops = collectDependents(step.front(), student);
 
   SiteInserter inserter(seed);
   for (Operation *op : ops) {

@@ -35,6 +35,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Builders.h"
@@ -42,7 +43,6 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace bertc {
 #define GEN_PASS_DEF_LOWERLINEARSPASS
@@ -458,9 +458,8 @@ static linalg::FillOp zeroFillJustBefore(linalg::GenericOp op) {
 
 /// The buffer a view is a view of.
 static Value rootOf(Value memref) {
-  while (auto view = memref.getDefiningOp<ViewLikeOpInterface>())
-    memref = view.getViewSource();
-  return memref;
+  auto typed = dyn_cast<MemrefValue>(memref);
+  return typed ? memref::skipViewLikeOps(typed) : memref;
 }
 
 /// Whether `op` may write memory of the buffer `root` (unknown effects

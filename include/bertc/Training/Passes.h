@@ -46,6 +46,12 @@ inline constexpr const char *kParametersAttr = "bertc.parameters";
 /// lists; "" for anything else.
 std::string parameterNameOf(mlir::Value value);
 
+/// Adds to `values` the results of every op of `block` (in order) that reads
+/// one of them, and returns those ops: what depends on the trainable
+/// arguments, for bert-differentiate and bert-insert-dropout.
+llvm::SmallVector<mlir::Operation *>
+collectDependents(mlir::Block &block, llvm::DenseSet<mlir::Value> &values);
+
 /// Attaches DifferentiableOpInterface to the upstream ops BERT graphs use
 /// (arith.addf/subf/mulf/select, math.tanh, tensor slices, reshapes and casts).
 void registerUpstreamGradients(mlir::DialectRegistry &registry);
