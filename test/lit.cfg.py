@@ -54,6 +54,19 @@ config.substitutions.append(
 config.substitutions.append(
     ("%train_check", config.python_with_torch + " " +
      os.path.join(config.bertc_src_root, "test", "E2E", "train_check.py")))
+# AMX tiles (AMX-INT8) on the host: the q8 AMX kernel's end-to-end tests
+# run there; elsewhere the kernel is compiled and FileCheck-tested only.
+def host_cpu_flags():
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+if {"amx_tile", "amx_int8", "avx512_vnni"} <= host_cpu_flags():
+    config.available_features.add("amx")
 if os.path.exists(config.python_with_torch):
     import subprocess
     probe = subprocess.run([config.python_with_torch, "-c", "import torch"],

@@ -183,9 +183,18 @@ static Expected<std::string> chooseInt8Kernel(const Options &options,
   bool vnni = cpu.checkFeatures("+avx512vnni,+avx512f") ||
               cpu.checkFeatures("+avxvnni");
   bool avx2 = cpu.checkFeatures("+avx2");
+  // The AMX kernel runs rows that do not fill a tile on AVX-512 vpdpbusd.
+  bool amx = cpu.checkFeatures("+amx-tile,+amx-int8,+avx512vnni,+avx512f");
   StringRef wanted = options.int8Kernel;
   if (wanted == "auto")
-    return std::string(vnni ? "vnni" : avx2 ? "avx2" : "generic");
+    return std::string(amx    ? "amx"
+                       : vnni ? "vnni"
+                       : avx2 ? "avx2"
+                              : "generic");
+  if (wanted == "amx" && !amx)
+    return driverError("--int8-kernel=amx needs AMX-INT8 and AVX512-VNNI, "
+                       "which the target CPU '" +
+                       options.targetCpu + "' does not have");
   if (wanted == "vnni" && !vnni)
     return driverError("--int8-kernel=vnni needs AVX512-VNNI or AVX-VNNI, "
                        "which the target CPU '" +
@@ -193,8 +202,9 @@ static Expected<std::string> chooseInt8Kernel(const Options &options,
   if (wanted == "avx2" && !avx2)
     return driverError("--int8-kernel=avx2 needs AVX2, which the target CPU '" +
                        options.targetCpu + "' does not have");
-  if (wanted != "vnni" && wanted != "avx2" && wanted != "generic")
-    return driverError("--int8-kernel must be auto, vnni, avx2 or generic, "
+  if (wanted != "amx" && wanted != "vnni" && wanted != "avx2" &&
+      wanted != "generic")
+    return driverError("--int8-kernel must be auto, amx, vnni, avx2 or generic, "
                        "not '" +
                        wanted + "'");
   return wanted.str();
@@ -229,7 +239,9 @@ lowerToLlvm(ModuleOp module, llvm::LLVMContext &llvmContext,
     Expected<std::string> kernel = chooseInt8Kernel(options, cpu);
     if (!kernel)
       return kernel.takeError();
-    pipelineOptions.int8Kernel = *kernel;
+    // AMX reads the vnni packing: it is a choice of bert-lower-linears.
+    pipelineOptions.amx = *kernel == "amx";
+    pipelineOptions.int8Kernel = pipelineOptions.amx ? "vnni" : *kernel;
     // AVX-VNNI without AVX-512 runs vpdpbusd on 8 lanes, the vector width
     // already chosen; vpmaddwd's kernel is written for 8 lanes.
   }

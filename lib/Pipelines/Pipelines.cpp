@@ -50,7 +50,7 @@ static const char *const kBufferize =
 static const char *const kToLlvm =
     "bert-strided-copies-to-loops,convert-linalg-to-loops,lower-affine,"
     "convert-scf-to-cf,canonicalize,"
-    "convert-vector-to-llvm,"
+    "convert-vector-to-llvm{enable-amx},"
     "bert-approximate-math,"
     "convert-math-to-llvm,convert-math-to-libm,expand-strided-metadata,"
     "lower-affine,finalize-memref-to-llvm{use-generic-functions=true},"
@@ -73,7 +73,10 @@ llvm::Error bertc::buildPipelineTo(OpPassManager &pm, Phase phase,
     std::string kernelOptions = "{vector-width=" +
                                 std::to_string(options.vectorWidth) +
                                 " rows=" + std::to_string(options.gemmRows) + "}";
-    pipeline += ",bert-lower-linears" + kernelOptions + ",bert-lower-attention" +
+    std::string linearOptions = kernelOptions;
+    if (options.amx)
+      linearOptions.insert(linearOptions.size() - 1, " amx=true");
+    pipeline += ",bert-lower-linears" + linearOptions + ",bert-lower-attention" +
                 kernelOptions + "," + kToLlvm;
   }
   if (pipeline.empty())

@@ -23,6 +23,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "MergeRuntime.h"
 #include "RegisterTile.h"
 #include "TileEpilogue.h"
 
@@ -30,6 +31,7 @@
 #include "bertc/Utils/ConstantData.h"
 #include "bertc/Utils/PackedDots.h"
 
+#include "mlir/Dialect/AMX/AMXDialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -43,6 +45,7 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Parser/Parser.h"
 
 namespace bertc {
 #define GEN_PASS_DEF_LOWERLINEARSPASS
@@ -58,6 +61,52 @@ constexpr llvm::StringLiteral kXnorTag = "bertc.xnor_linear";
 /// Q8BERT's products, prepacked by convert-bq-int8-to-linalg: the value
 /// names the layout, "vnni" or "avx2".
 constexpr llvm::StringLiteral kInt8Tag = "bertc.int8_linear";
+
+/// Called at the entry of every AMX kernel: Linux hands out the AMX tile
+/// state only to a process that asked for it (arch_prctl
+/// ARCH_REQ_XCOMP_PERM for XFEATURE_XTILEDATA, Linux 5.16+); without it
+/// the first tile instruction raises SIGILL. The first call asks, later
+/// ones read the flag. A refusal (a CPU or kernel without AMX: the object
+/// was built for another machine) is reported and the process exits.
+constexpr llvm::StringLiteral kAmxPermission = "__bertc_amx_permission";
+constexpr llvm::StringLiteral kAmxRefused =
+    "bertc: this code runs its int8 products on AMX tiles, which this CPU or "
+    "kernel does not grant; recompile it with --int8-kernel=vnni, avx2 or "
+    "generic";
+constexpr llvm::StringLiteral kAmxRuntime = R"mlir(
+llvm.func @syscall(i64, ...) -> i64
+llvm.func @write(i32, !llvm.ptr, i64) -> i64
+llvm.func @exit(i32)
+llvm.mlir.global internal @__bertc_amx_granted(0 : i32) {alignment = 4 : i64} : i32
+llvm.mlir.global internal constant @__bertc_amx_refused("@MESSAGE@\0A") {addr_space = 0 : i32}
+llvm.func internal @__bertc_amx_permission() {
+  %granted = llvm.mlir.addressof @__bertc_amx_granted : !llvm.ptr
+  %flag = llvm.load %granted atomic monotonic {alignment = 4 : i64} : !llvm.ptr -> i32
+  %one = llvm.mlir.constant(1 : i32) : i32
+  %known = llvm.icmp "eq" %flag, %one : i32
+  llvm.cond_br %known, ^done, ^ask
+^ask:
+  %arch_prctl = llvm.mlir.constant(158 : i64) : i64
+  %request = llvm.mlir.constant(4131 : i64) : i64
+  %xtiledata = llvm.mlir.constant(18 : i64) : i64
+  %status = llvm.call @syscall(%arch_prctl, %request, %xtiledata) vararg(!llvm.func<i64 (i64, ...)>) : (i64, i64, i64) -> i64
+  %zero = llvm.mlir.constant(0 : i64) : i64
+  %ok = llvm.icmp "eq" %status, %zero : i64
+  llvm.cond_br %ok, ^grant, ^refuse
+^grant:
+  llvm.store %one, %granted atomic monotonic {alignment = 4 : i64} : i32, !llvm.ptr
+  llvm.br ^done
+^refuse:
+  %stderr = llvm.mlir.constant(2 : i32) : i32
+  %message = llvm.mlir.addressof @__bertc_amx_refused : !llvm.ptr
+  %length = llvm.mlir.constant(@LENGTH@ : i64) : i64
+  %written = llvm.call @write(%stderr, %message, %length) : (i32, !llvm.ptr, i64) -> i64
+  llvm.call @exit(%one) : (i32) -> ()
+  llvm.unreachable
+^done:
+  llvm.return
+}
+)mlir";
 
 /// What a tagged product multiplies.
 enum class Product {
@@ -108,6 +157,9 @@ struct Gemm {
   /// A contiguous copy of a weight that is a strided view (a training
   /// step's slice of its parameter vector), freed after the call.
   Value weightCopy;
+  /// A vnni product whose blocks of 16 rows run on AMX tiles (tdpbusd on
+  /// the same packed words); the last M % 16 rows stay on vpdpbusd.
+  bool amx = false;
 };
 
 /// The elements of a constant global's [K, N] initial value reordered
@@ -332,6 +384,179 @@ static void emitTile(OpBuilder &b, Location l, const Gemm &gemm, Value row,
                                    lanes);
 }
 
+/// The end of the whole blocks of `block` rows in [firstRow, rows) (from
+/// row 0 when firstRow is null).
+static Value endOfBlocks(OpBuilder &b, Location l, Value firstRow, Value rows,
+                         Value block) {
+  Value count =
+      firstRow ? arith::SubIOp::create(b, l, rows, firstRow).getResult() : rows;
+  return arith::SubIOp::create(b, l, rows,
+                               arith::RemUIOp::create(b, l, count, block));
+}
+
+/// Rows [firstRow, rows) of the column panel at `col` on vector registers:
+/// blocks of rowsPerBlock rows (up to fullRows) over two-vector
+/// sub-panels, then the remaining rows one at a time over the whole panel.
+static void emitVectorRows(OpBuilder &b, Location l, const Gemm &gemm,
+                           unsigned lanes, unsigned rowsPerBlock, Value col,
+                           Value firstRow, Value fullRows, Value rows) {
+  auto index = [&](OpBuilder &builder, int64_t value) -> Value {
+    return arith::ConstantIndexOp::create(builder, l, value);
+  };
+  Value block = index(b, rowsPerBlock);
+  scf::ForOp::create(
+      b, l, firstRow, fullRows, block, ValueRange{},
+      [&](OpBuilder &rb, Location rl, Value row, ValueRange) {
+        for (unsigned sub = 0; sub < kTailColumns; sub += kBlockColumns) {
+          Value subCol =
+              sub == 0 ? col
+                       : arith::AddIOp::create(rb, rl, col,
+                                               index(rb, sub * lanes))
+                             .getResult();
+          emitTile(rb, rl, gemm, row, rowsPerBlock, subCol, kBlockColumns,
+                   lanes);
+        }
+        scf::YieldOp::create(rb, rl);
+      });
+  scf::ForOp::create(
+      b, l, fullRows, rows, index(b, 1), ValueRange{},
+      [&](OpBuilder &rb, Location rl, Value row, ValueRange) {
+        emitTile(rb, rl, gemm, row, 1, col, kTailColumns, lanes);
+        scf::YieldOp::create(rb, rl);
+      });
+}
+
+/// AMX tiles: 16 rows; a tile row of bytes is 64 bytes, 16 packed words of
+/// x (4 k each) or of w (one column's 4 k), so an accumulator tile is 16
+/// rows x 16 columns of i32 and one tdpbusd step covers 64 k.
+constexpr int64_t kTileRows = 16;
+constexpr int64_t kTileWords = 16;
+
+/// w[k words from `word`, columns from `col`] as tile_load indices: w is
+/// [K, N] or panel-major [N / P, K, P]; either way a tile row is a k word
+/// and the next one is the memref's row stride further (implicit stride).
+static SmallVector<Value> weightIndices(OpBuilder &b, Location l,
+                                        const Gemm &gemm, Value word,
+                                        Value col, unsigned lanes) {
+  if (!gemm.panels)
+    return {word, col};
+  Value width = arith::ConstantIndexOp::create(b, l, kTailColumns * lanes);
+  Value panel = arith::DivUIOp::create(b, l, col, width);
+  Value inPanel = arith::RemUIOp::create(b, l, col, width);
+  return {panel, word, inPanel};
+}
+
+/// rowTiles x colTiles accumulator tiles of out from (row, col), the whole
+/// reduction unrolled (K is static for constant weights): loop-carried
+/// tiles would have to cross block arguments, which the llvm type
+/// conversion of cf does not know. Eight tile registers hold 2 x 2
+/// accumulators and their 2 + 2 operand tiles. Then the epilogue, if any,
+/// reads the stored sums back while they are in L1.
+static void emitAmxBlock(OpBuilder &b, Location l, const Gemm &gemm,
+                         Value row, unsigned rowTiles, Value col,
+                         unsigned colTiles, unsigned lanes) {
+  auto index = [&](int64_t value) -> Value {
+    return arith::ConstantIndexOp::create(b, l, value);
+  };
+  auto accumulatorType =
+      amx::TileType::get({kTileRows, kTileWords}, b.getI32Type());
+  SmallVector<Value> rowAt, colAt;
+  for (unsigned i = 0; i < rowTiles; ++i)
+    rowAt.push_back(i == 0 ? row
+                           : arith::AddIOp::create(b, l, row,
+                                                   index(i * kTileRows))
+                                 .getResult());
+  for (unsigned j = 0; j < colTiles; ++j)
+    colAt.push_back(j == 0 ? col
+                           : arith::AddIOp::create(b, l, col,
+                                                   index(j * kTileWords))
+                                 .getResult());
+  SmallVector<Value> sums;
+  for (unsigned i = 0; i < rowTiles; ++i)
+    for (unsigned j = 0; j < colTiles; ++j)
+      sums.push_back(
+          gemm.overwrite
+              ? amx::TileZeroOp::create(b, l, accumulatorType).getResult()
+              : amx::TileLoadOp::create(b, l, accumulatorType, gemm.out,
+                                        ValueRange{rowAt[i], colAt[j]})
+                    .getResult());
+  // Every tile is 16 rows of 64 bytes: a tile register's shape is fixed
+  // for the whole function (one tile configuration), so a K that is not a
+  // multiple of 64 would need more than the eight registers.
+  auto operandType = amx::TileType::get({kTileRows, 4 * kTileWords},
+                                        b.getI8Type());
+  for (int64_t word = 0; word < gemm.k; word += kTileWords) {
+    Value wordIndex = index(word);
+    // Each operand tile is loaded right before its first product: tile
+    // registers are not renamed, so a load waits for the products that
+    // read the register before; interleaved, the loads of this step
+    // overlap the products of the last.
+    SmallVector<Value> xTiles(rowTiles), wTiles(colTiles);
+    for (unsigned i = 0; i < rowTiles; ++i)
+      for (unsigned j = 0; j < colTiles; ++j) {
+        if (!xTiles[i])
+          xTiles[i] = amx::TileLoadOp::create(b, l, operandType, gemm.x,
+                                              ValueRange{rowAt[i], wordIndex});
+        if (!wTiles[j])
+          wTiles[j] = amx::TileLoadOp::create(
+              b, l, operandType, gemm.w,
+              weightIndices(b, l, gemm, wordIndex, colAt[j], lanes));
+        // x bytes are the activations + 128 (unsigned), w bytes signed:
+        // the vnni packing, so tdpbusd gives vpdpbusd's sums exactly.
+        sums[i * colTiles + j] = amx::TileMulIOp::create(
+            b, l, accumulatorType, xTiles[i], wTiles[j],
+            sums[i * colTiles + j], /*isZextLhs=*/true, /*isZextRhs=*/false);
+      }
+  }
+  for (unsigned i = 0; i < rowTiles; ++i)
+    for (unsigned j = 0; j < colTiles; ++j)
+      amx::TileStoreOp::create(b, l, gemm.out, ValueRange{rowAt[i], colAt[j]},
+                               sums[i * colTiles + j]);
+  if (gemm.epilogue)
+    bertc::kernels::epilogueAfterTile(*gemm.epilogue, gemm.out,
+                                      gemm.epilogueInputs, gemm.epilogueOut)(
+        b, l, row, rowTiles * kTileRows, col, colTiles * kTileWords / lanes,
+        lanes);
+}
+
+/// The rows of the panel at `col` that fill whole AMX tiles: blocks of 32
+/// rows (2 x 2 tiles per half panel), then one block of 16 if left. Returns
+/// the first row left for the vector code.
+static Value emitAmxRows(OpBuilder &b, Location l, const Gemm &gemm,
+                         unsigned lanes, Value col, Value rows) {
+  auto index = [&](OpBuilder &builder, int64_t value) -> Value {
+    return arith::ConstantIndexOp::create(builder, l, value);
+  };
+  const int64_t halfPanel = kTailColumns * lanes / 2;
+  auto halves = [&](OpBuilder &hb, Location hl, Value row, unsigned rowTiles) {
+    for (int64_t offset = 0; offset < 2 * halfPanel; offset += halfPanel) {
+      Value half = offset == 0 ? col
+                               : arith::AddIOp::create(hb, hl, col,
+                                                       index(hb, offset))
+                                     .getResult();
+      emitAmxBlock(hb, hl, gemm, row, rowTiles, half, halfPanel / kTileWords,
+                   lanes);
+    }
+  };
+  Value pair = index(b, 2 * kTileRows);
+  Value pairedRows = arith::SubIOp::create(
+      b, l, rows, arith::RemUIOp::create(b, l, rows, pair));
+  scf::ForOp::create(b, l, index(b, 0), pairedRows, pair, ValueRange{},
+                     [&](OpBuilder &rb, Location rl, Value row, ValueRange) {
+                       halves(rb, rl, row, 2);
+                       scf::YieldOp::create(rb, rl);
+                     });
+  Value tiledRows = arith::SubIOp::create(
+      b, l, rows, arith::RemUIOp::create(b, l, rows, index(b, kTileRows)));
+  Value single = arith::CmpIOp::create(b, l, arith::CmpIPredicate::ult,
+                                       pairedRows, tiledRows);
+  scf::IfOp::create(b, l, single, [&](OpBuilder &ib, Location il) {
+    halves(ib, il, pairedRows, 1);
+    scf::YieldOp::create(ib, il);
+  });
+  return tiledRows;
+}
+
 /// Emits the body of a kernel function. The column panel is the outer loop
 /// so that its slice of w (K x 4 vectors, ~100 KB for K = 768 with AVX-512)
 /// stays in cache while every row block uses it; with rows outside, all of
@@ -347,9 +572,11 @@ static void emitKernelBody(OpBuilder &builder, Location loc, const Gemm &gemm,
     return arith::ConstantIndexOp::create(b, loc, value);
   };
   Value rows = memref::DimOp::create(builder, loc, gemm.x, 0);
-  Value block = index(builder, rowsPerBlock);
-  Value fullRows = arith::SubIOp::create(
-      builder, loc, rows, arith::RemUIOp::create(builder, loc, rows, block));
+  // Without AMX every row is on vector registers, from row 0.
+  Value fullRows =
+      gemm.amx ? Value()
+               : endOfBlocks(builder, loc, Value(), rows,
+                             index(builder, rowsPerBlock));
   const unsigned panel = kTailColumns * lanes;
   Value panelWidth = index(builder, panel);
   Value firstColumn =
@@ -360,28 +587,15 @@ static void emitKernelBody(OpBuilder &builder, Location loc, const Gemm &gemm,
   scf::ForOp::create(
       builder, loc, firstColumn, endColumn, panelWidth, ValueRange{},
       [&](OpBuilder &b, Location l, Value col, ValueRange) {
-        // Full row blocks: the panel as sub-panels of kBlockColumns vectors.
-        scf::ForOp::create(
-            b, l, index(b, 0), fullRows, block, ValueRange{},
-            [&](OpBuilder &rb, Location rl, Value row, ValueRange) {
-              for (unsigned sub = 0; sub < kTailColumns; sub += kBlockColumns) {
-                Value subCol =
-                    sub == 0 ? col
-                             : arith::AddIOp::create(rb, rl, col,
-                                                     index(rb, sub * lanes))
-                                   .getResult();
-                emitTile(rb, rl, gemm, row, rowsPerBlock, subCol,
-                         kBlockColumns, lanes);
-              }
-              scf::YieldOp::create(rb, rl);
-            });
-        // The remaining rows one at a time, over the whole panel.
-        scf::ForOp::create(
-            b, l, fullRows, rows, index(b, 1), ValueRange{},
-            [&](OpBuilder &rb, Location rl, Value row, ValueRange) {
-              emitTile(rb, rl, gemm, row, 1, col, kTailColumns, lanes);
-              scf::YieldOp::create(rb, rl);
-            });
+        if (!gemm.amx) {
+          emitVectorRows(b, l, gemm, lanes, rowsPerBlock, col, index(b, 0),
+                         fullRows, rows);
+        } else {
+          Value firstRow = emitAmxRows(b, l, gemm, lanes, col, rows);
+          emitVectorRows(
+              b, l, gemm, lanes, rowsPerBlock, col, firstRow,
+              endOfBlocks(b, l, firstRow, rows, index(b, rowsPerBlock)), rows);
+        }
         scf::YieldOp::create(b, l);
       });
 }
@@ -404,7 +618,8 @@ static func::FuncOp getOrCreateKernel(ModuleOp module, const Gemm &gemm,
                      (cast<MemRefType>(gemm.x.getType()).getLayout().isIdentity()
                           ? ""
                           : "_xt") +
-                     (gemm.epilogue ? "_e" + gemm.epilogue->key : "");
+                     (gemm.epilogue ? "_e" + gemm.epilogue->key : "") +
+                     (gemm.amx ? "_amx" : "");
   if (auto existing = module.lookupSymbol<func::FuncOp>(name))
     return existing;
   OpBuilder builder = OpBuilder::atBlockEnd(module.getBody());
@@ -425,6 +640,12 @@ static func::FuncOp getOrCreateKernel(ModuleOp module, const Gemm &gemm,
   Gemm arguments{body->getArgument(0), body->getArgument(1),
                  body->getArgument(2), gemm.k, gemm.n, gemm.product,
                  gemm.overwrite, gemm.panels};
+  arguments.amx = gemm.amx;
+  if (gemm.amx)
+    LLVM::CallOp::create(builder, loc, TypeRange{},
+                         FlatSymbolRefAttr::get(builder.getContext(),
+                                                kAmxPermission),
+                         ValueRange{});
   if (gemm.epilogue) {
     arguments.epilogue = gemm.epilogue;
     unsigned count = gemm.epilogueInputs.size();
@@ -531,7 +752,7 @@ static void eraseTransposedCopy(linalg::TransposeOp transpose) {
 
 /// Replaces `op` by a call of its shape's kernel; false if it does not match.
 static bool lowerProduct(ModuleOp module, linalg::GenericOp op, unsigned lanes,
-                         unsigned rowsPerBlock) {
+                         unsigned rowsPerBlock, bool amx) {
   // Looked up first: matchGemm inserts views right before op (and uses of
   // its operands).
   linalg::FillOp zeroFill = zeroFillJustBefore(op);
@@ -544,6 +765,11 @@ static bool lowerProduct(ModuleOp module, linalg::GenericOp op, unsigned lanes,
   std::optional<Gemm> gemm = matchGemm(op, builder, lanes);
   if (!gemm)
     return false;
+  // AMX tiles need a static reduction (it is unrolled) in whole tiles and
+  // 64-column panels (four tiles wide).
+  gemm->amx = amx && product == Product::Vnni &&
+              !ShapedType::isDynamic(gemm->k) && gemm->k % kTileWords == 0 &&
+              kTailColumns * lanes == 4 * kTileWords;
   if (linalg::FillOp fill = zeroFill) {
     gemm->overwrite = true;
     fill.erase();
@@ -594,6 +820,22 @@ static bool lowerProduct(ModuleOp module, linalg::GenericOp op, unsigned lanes,
   return true;
 }
 
+/// Defines kAmxPermission in `module` if an AMX kernel calls it.
+static LogicalResult defineAmxPermission(ModuleOp module) {
+  if (SymbolTable::symbolKnownUseEmpty(
+          StringAttr::get(module.getContext(), kAmxPermission), module))
+    return success();
+  std::string text = kAmxRuntime.str();
+  // The message and its newline, written without the terminating zero.
+  text.replace(text.find("@LENGTH@"), 8, std::to_string(kAmxRefused.size() + 1));
+  text.replace(text.find("@MESSAGE@"), 9, kAmxRefused.str());
+  OwningOpRef<ModuleOp> runtime = parseSourceString<ModuleOp>(
+      text, module.getContext(), "bert-lower-linears AMX runtime");
+  if (!runtime)
+    return module.emitError("bert-lower-linears: the AMX runtime did not parse");
+  return bertc::mergeRuntime(module, *runtime, "bert-lower-linears");
+}
+
 struct LowerLinearsPass
     : bertc::impl::LowerLinearsPassBase<LowerLinearsPass> {
   using LowerLinearsPassBase::LowerLinearsPassBase;
@@ -627,7 +869,10 @@ struct LowerLinearsPass
         products.push_back(op);
     });
     for (linalg::GenericOp op : products)
-      lowerProduct(getOperation(), op, lanesOf(productOf(op)), rowsPerBlock);
+      lowerProduct(getOperation(), op, lanesOf(productOf(op)), rowsPerBlock,
+                   amx);
+    if (amx && failed(defineAmxPermission(getOperation())))
+      return signalPassFailure();
     // [K, N] weights that were repacked into panels are dead now; without
     // this they would be emitted too, doubling the object's size.
     SmallVector<memref::GlobalOp> dead;

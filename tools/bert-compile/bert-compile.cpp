@@ -4,7 +4,7 @@
 //                [--target-cpu=host|NAME] [--entry=model|encoder]
 //                [--quant=none|binary [--bool-rule=gt|ge]] [--time-phases]
 //                [--quant=q8 [--thresholds=T.json] [--q8-float-layers=...]
-//                            [--int8-kernel=auto|vnni|avx2|generic]]
+//                            [--int8-kernel=auto|amx|vnni|avx2|generic]]
 //
 // Outputs are written to a temporary file beside OUT and renamed into place
 // once complete, so a failed compile never leaves a partial file and never
@@ -100,8 +100,8 @@ static cl::opt<bool> q8Dump(
              "OUT.dumps.json names the slots"));
 static cl::opt<std::string> int8Kernel(
     "int8-kernel", cl::init("auto"), cl::cat(category),
-    cl::desc("With --quant=q8: auto (from the target CPU), vnni "
-             "(vpdpbusd), avx2 (exact vpmaddwd) or generic"));
+    cl::desc("With --quant=q8: auto (from the target CPU), amx (AMX tiles, "
+             "tdpbusd), vnni (vpdpbusd), avx2 (exact vpmaddwd) or generic"));
 static cl::opt<std::string> boolRule(
     "bool-rule", cl::init("gt"), cl::cat(category),
     cl::desc("Bi-Attention's bool with --quant=binary: gt (1{x > 0}, the "

@@ -34,6 +34,8 @@ struct PipelineOptions {
   std::string quantization;
   /// convert-bq-int8-to-linalg's kernel: generic, avx2 or vnni.
   std::string int8Kernel = "generic";
+  /// bert-lower-linears runs the vnni products' row blocks on AMX tiles.
+  bool amx = false;
 };
 
 /// Adds the passes that take the import phase's IR to `phase`.

@@ -106,14 +106,31 @@ def LowerLinearsPass : Pass<"bert-lower-linears", "::mlir::ModuleOp"> {
     packed bits: i64 words, `vector-width / 2` per vector, and the step
     `acc += popcount(broadcast(x[r, k]) XOR w[k, c])` instead of the FMA
     (`@bertc_xnor_<K words>x<N>`); their weights are not repacked.
+
+    With `amx`, int8 products in the vnni layout (`bertc.int8_linear =
+    "vnni"`) whose static K is a multiple of 64 (every tile register keeps
+    one shape per function, so partial tiles would not fit in the eight)
+    run their rows in blocks of 16 on AMX tiles
+    (`@bertc_int8vnni_..._amx`): per half panel, 2 x 2 accumulator tiles of
+    16 x 16 i32, `amx.tile_muli` (tdpbusd: unsigned x bytes, signed w
+    bytes, the same sums as vpdpbusd) over the whole reduction, unrolled;
+    the weight tiles are read straight from the prepacked panels (a tile
+    row is one k word of 16 columns). The sums are stored to out and the
+    epilogue reads them back; the last M % 16 rows take the vector code.
+    Each AMX kernel first calls `@__bertc_amx_permission`, defined in the
+    module, which asks Linux for the tile state (arch_prctl) once and, if
+    refused, prints why and exits with status 1 rather than die of SIGILL.
   }];
   let options = [
     Option<"vectorWidth", "vector-width", "unsigned", /*default=*/"8",
            "f32 lanes of one vector register (8: AVX2, 16: AVX-512)">,
     Option<"rowsPerBlock", "rows", "unsigned", /*default=*/"4",
-           "rows of the register block">
+           "rows of the register block">,
+    Option<"amx", "amx", "bool", /*default=*/"false",
+           "run the vnni products' blocks of 16 rows on AMX tiles">
   ];
   let dependentDialects = [
+    "::mlir::amx::AMXDialect",
     "::mlir::arith::ArithDialect",
     "::mlir::func::FuncDialect",
     "::mlir::LLVM::LLVMDialect",
@@ -156,9 +173,12 @@ def LowerAttentionPass : Pass<"bert-lower-attention", "::mlir::ModuleOp"> {
     Option<"vectorWidth", "vector-width", "unsigned", /*default=*/"8",
            "f32 lanes of one vector register (8: AVX2, 16: AVX-512)">,
     Option<"rowsPerBlock", "rows", "unsigned", /*default=*/"4",
-           "rows of the register block">
+           "rows of the register block">,
+    Option<"amx", "amx", "bool", /*default=*/"false",
+           "run the vnni products' blocks of 16 rows on AMX tiles">
   ];
   let dependentDialects = [
+    "::mlir::amx::AMXDialect",
     "::mlir::arith::ArithDialect",
     "::mlir::func::FuncDialect",
     "::mlir::math::MathDialect",
