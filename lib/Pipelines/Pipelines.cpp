@@ -21,7 +21,7 @@ static std::string toLinalg(const bertc::PipelineOptions &options) {
          options.int8Kernel +
          "},convert-elementwise-to-linalg,canonicalize,cse,"
          "bert-fuse-elementwise,canonicalize,cse,bert-fuse-elementwise,"
-         "canonicalize,cse";
+         "canonicalize,cse,bert-exact-constant-division";
 }
 
 /// Tensors to memrefs with identity layouts at the boundary; results become

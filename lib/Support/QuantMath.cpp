@@ -48,6 +48,20 @@ float bertc::dequantizeValue(int64_t q, float scale) {
   return static_cast<float>(q) / scale;
 }
 
+bool bertc::divisionOfIntegersIsMultiplication(float c) {
+  if (!std::isnormal(c))
+    return false;
+  // 1 <= |a| <= 2^31 keeps a / c normal and finite when 2^-90 <= |c| <=
+  // 2^90.
+  int exponent = 0;
+  std::frexp(c, &exponent);
+  return exponent >= -90 && exponent <= 90;
+}
+
+float bertc::divideByReciprocal(float a, double reciprocal) {
+  return static_cast<float>(static_cast<double>(a) * reciprocal);
+}
+
 float bertc::fakeQuantizeValue(float x, float scale, unsigned bits) {
   return dequantizeValue(quantizeValue(x, scale, bits), scale);
 }

@@ -450,8 +450,7 @@ static SmallVector<Value> weightIndices(OpBuilder &b, Location l,
 /// reduction unrolled (K is static for constant weights): loop-carried
 /// tiles would have to cross block arguments, which the llvm type
 /// conversion of cf does not know. Eight tile registers hold 2 x 2
-/// accumulators and their 2 + 2 operand tiles. Then the epilogue, if any,
-/// reads the stored sums back while they are in L1.
+/// accumulators and their 2 + 2 operand tiles.
 static void emitAmxBlock(OpBuilder &b, Location l, const Gemm &gemm,
                          Value row, unsigned rowTiles, Value col,
                          unsigned colTiles, unsigned lanes) {
@@ -512,11 +511,6 @@ static void emitAmxBlock(OpBuilder &b, Location l, const Gemm &gemm,
     for (unsigned j = 0; j < colTiles; ++j)
       amx::TileStoreOp::create(b, l, gemm.out, ValueRange{rowAt[i], colAt[j]},
                                sums[i * colTiles + j]);
-  if (gemm.epilogue)
-    bertc::kernels::epilogueAfterTile(*gemm.epilogue, gemm.out,
-                                      gemm.epilogueInputs, gemm.epilogueOut)(
-        b, l, row, rowTiles * kTileRows, col, colTiles * kTileWords / lanes,
-        lanes);
 }
 
 /// The rows of the panel at `col` that fill whole AMX tiles: blocks of 32
@@ -554,6 +548,20 @@ static Value emitAmxRows(OpBuilder &b, Location l, const Gemm &gemm,
     halves(ib, il, pairedRows, 1);
     scf::YieldOp::create(ib, il);
   });
+  // The epilogue reads the panel's sums once all its tiles are stored:
+  // right after a block's tilestored, vector loads of the same lines
+  // stalled (a fifth of the kernel's samples).
+  if (gemm.epilogue) {
+    bertc::kernels::TileFn epilogue = bertc::kernels::epilogueAfterTile(
+        *gemm.epilogue, gemm.out, gemm.epilogueInputs, gemm.epilogueOut);
+    scf::ForOp::create(b, l, index(b, 0), tiledRows, index(b, kTileRows),
+                       ValueRange{},
+                       [&](OpBuilder &eb, Location el, Value row, ValueRange) {
+                         epilogue(eb, el, row, kTileRows, col, kTailColumns,
+                                  lanes);
+                         scf::YieldOp::create(eb, el);
+                       });
+  }
   return tiledRows;
 }
 

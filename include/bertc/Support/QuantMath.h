@@ -45,6 +45,22 @@ int64_t quantizeValue(float x, float scale, unsigned bits);
 /// x = q / s (a division, as the Q8BERT code does).
 float dequantizeValue(int64_t q, float scale);
 
+/// Whether a / c, for every integer a with |a| <= 2^31 as an f32 (an int32
+/// converted by sitofp, as Q8BERT's dequantization divides), equals
+/// fptrunc(fpext(a) * (1.0 / double(c))). Why: write a = A 2^p and
+/// c = m 2^f with A, m odd and below 2^24. An f32 midpoint is
+/// (2j + 1) 2^q with 2^24 < 2j + 1 < 2^25; a / c equal to one would need
+/// A = (2j + 1) m > 2^24, so a / c is never a midpoint, and the integer
+/// numerators put it at least 2^-49 (relative) from each. The double
+/// reciprocal and product are within 2^-52 of a / c, so both round to the
+/// same f32. True when c is normal and the quotient of any such a stays
+/// normal and finite (2^-90 <= |c| <= 2^90).
+bool divisionOfIntegersIsMultiplication(float c);
+
+/// The multiplication above: fptrunc(fpext(a) * reciprocal), reciprocal =
+/// 1.0 / double(c).
+float divideByReciprocal(float a, double reciprocal);
+
 /// fq(x) = quantize then dequantize.
 float fakeQuantizeValue(float x, float scale, unsigned bits);
 

@@ -188,6 +188,28 @@ def LowerAttentionPass : Pass<"bert-lower-attention", "::mlir::ModuleOp"> {
   ];
 }
 
+def ExactConstantDivisionPass : Pass<"bert-exact-constant-division"> {
+  let summary = "Divisions of converted integers by a constant as exact multiplications";
+  let description = [{
+    Q8BERT dequantizes by dividing the int32 sum, converted to f32, by the
+    scale s_w * s_x (the official code divides, and a multiplication by the
+    f32 reciprocal gives other floats for about 43 % of the sums). A
+    vector division is slow (on the AMX kernel's epilogue, a fifth of its
+    samples). This pass rewrites `arith.divf (arith.sitofp %i), %c`, with
+    %i of at most 32 bits and %c a constant, into
+    `arith.truncf (arith.mulf (arith.extf ...), 1 / c in f64)`, which gives
+    the same f32 for every such dividend
+    (`bertc::divisionOfIntegersIsMultiplication` says why and when: c
+    normal, 2^-90 <= |c| <= 2^90; the unit test checks every integer of
+    magnitude <= 2^24 and random int32 sums). Other divisions are left.
+
+    Before: `%q = arith.divf %a, %c : f32` with `%a = arith.sitofp %i : i32
+    to f32`. After: `%w = arith.extf %a : f32 to f64`, `%p = arith.mulf %w,
+    %r : f64` (%r = 1 / c), `%q = arith.truncf %p : f64 to f32`.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 def ApproximateMathPass : Pass<"bert-approximate-math"> {
   let summary = "Replaces erf, exp and tanh by vectorizable polynomials";
   let description = [{

@@ -214,3 +214,45 @@ TEST(QuantMath, ThresholdsEqualTheFloatEpilogueOnEveryDot) {
 }
 
 } // namespace
+
+// Q8BERT's dequantization divides an int32 sum (as f32) by the scale; the
+// compiler multiplies by a double reciprocal instead where
+// divisionOfIntegersIsMultiplication says the floats are the same. Checked
+// here on every integer of magnitude <= 2^24 for scales of the kind the
+// model has (s_w * s_x), divisors with small odd significands (3, 5, 7 * 2^k),
+// and random divisors against random int32 sums.
+static void expectSameQuotients(float c, const std::vector<float> &dividends) {
+  ASSERT_TRUE(bertc::divisionOfIntegersIsMultiplication(c)) << c;
+  double reciprocal = 1.0 / static_cast<double>(c);
+  int64_t differences = 0;
+  for (float a : dividends)
+    differences += bertc::divideByReciprocal(a, reciprocal) != a / c;
+  EXPECT_EQ(differences, 0) << "divisor " << c;
+}
+
+TEST(QuantMath, DivisionOfIntegersByMultiplication) {
+  std::vector<float> small;
+  small.reserve((1 << 25) + 1);
+  for (int32_t a = -(1 << 24); a <= (1 << 24); ++a)
+    small.push_back(static_cast<float>(a));
+  for (float c : {64516.0898f, 64516.0156f, 127.0f / 0.5f * (127.0f / 2.75f),
+                  3.0f, 5.0f, 7.0f * 1024.0f, 0.1f})
+    expectSameQuotients(c, small);
+
+  std::mt19937_64 random(7);
+  std::uniform_int_distribution<int32_t> sums(
+      std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max());
+  std::vector<float> large(1 << 16);
+  for (float &a : large)
+    a = static_cast<float>(sums(random));
+  std::uniform_real_distribution<float> exponents(-20.0f, 30.0f);
+  for (int i = 0; i < 200; ++i)
+    expectSameQuotients(std::exp2(exponents(random)), large);
+
+  // Out of range or not normal: the division stays.
+  for (float c : {0.0f, std::numeric_limits<float>::infinity(),
+                  std::numeric_limits<float>::quiet_NaN(),
+                  std::numeric_limits<float>::denorm_min(), 0x1p-100f,
+                  0x1p100f})
+    EXPECT_FALSE(bertc::divisionOfIntegersIsMultiplication(c)) << c;
+}
