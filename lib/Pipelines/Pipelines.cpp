@@ -70,14 +70,12 @@ llvm::Error bertc::buildPipelineTo(OpPassManager &pm, Phase phase,
   if (phase >= Phase::Bufferize)
     pipeline += std::string(",") + kBufferize;
   if (phase >= Phase::Llvm) {
-    std::string kernelOptions = "{vector-width=" +
+    std::string kernelOptions = "vector-width=" +
                                 std::to_string(options.vectorWidth) +
-                                " rows=" + std::to_string(options.gemmRows) + "}";
-    std::string linearOptions = kernelOptions;
-    if (options.amx)
-      linearOptions.insert(linearOptions.size() - 1, " amx=true");
-    pipeline += ",bert-lower-linears" + linearOptions + ",bert-lower-attention" +
-                kernelOptions + "," + kToLlvm;
+                                " rows=" + std::to_string(options.gemmRows);
+    pipeline += ",bert-lower-linears{" + kernelOptions +
+                (options.amx ? " amx=true" : "") + "},bert-lower-attention{" +
+                kernelOptions + "}," + kToLlvm;
   }
   if (pipeline.empty())
     return llvm::Error::success();

@@ -432,18 +432,19 @@ static void emitVectorRows(OpBuilder &b, Location l, const Gemm &gemm,
 constexpr int64_t kTileRows = 16;
 constexpr int64_t kTileWords = 16;
 
-/// w[k words from `word`, columns from `col`] as tile_load indices: w is
-/// [K, N] or panel-major [N / P, K, P]; either way a tile row is a k word
-/// and the next one is the memref's row stride further (implicit stride).
-static SmallVector<Value> weightIndices(OpBuilder &b, Location l,
-                                        const Gemm &gemm, Value word,
-                                        Value col, unsigned lanes) {
+/// The tile_load indices of w's columns from `col`, with a placeholder
+/// (null) for the k word: w is [K, N] or panel-major [N / P, K, P]; either
+/// way a tile row is a k word and the next one is the memref's row stride
+/// further (implicit stride).
+static SmallVector<Value> weightColumnIndices(OpBuilder &b, Location l,
+                                              const Gemm &gemm, Value col,
+                                              unsigned lanes) {
   if (!gemm.panels)
-    return {word, col};
+    return {Value(), col};
   Value width = arith::ConstantIndexOp::create(b, l, kTailColumns * lanes);
   Value panel = arith::DivUIOp::create(b, l, col, width);
   Value inPanel = arith::RemUIOp::create(b, l, col, width);
-  return {panel, word, inPanel};
+  return {panel, Value(), inPanel};
 }
 
 /// rowTiles x colTiles accumulator tiles of out from (row, col), the whole
@@ -465,11 +466,16 @@ static void emitAmxBlock(OpBuilder &b, Location l, const Gemm &gemm,
                            : arith::AddIOp::create(b, l, row,
                                                    index(i * kTileRows))
                                  .getResult());
-  for (unsigned j = 0; j < colTiles; ++j)
+  SmallVector<SmallVector<Value>> wAt;
+  for (unsigned j = 0; j < colTiles; ++j) {
     colAt.push_back(j == 0 ? col
                            : arith::AddIOp::create(b, l, col,
                                                    index(j * kTileWords))
                                  .getResult());
+    wAt.push_back(weightColumnIndices(b, l, gemm, colAt[j], lanes));
+  }
+  // The k word's position in wAt's indices.
+  const unsigned wordAt = gemm.panels ? 1 : 0;
   SmallVector<Value> sums;
   for (unsigned i = 0; i < rowTiles; ++i)
     for (unsigned j = 0; j < colTiles; ++j)
@@ -496,10 +502,10 @@ static void emitAmxBlock(OpBuilder &b, Location l, const Gemm &gemm,
         if (!xTiles[i])
           xTiles[i] = amx::TileLoadOp::create(b, l, operandType, gemm.x,
                                               ValueRange{rowAt[i], wordIndex});
-        if (!wTiles[j])
-          wTiles[j] = amx::TileLoadOp::create(
-              b, l, operandType, gemm.w,
-              weightIndices(b, l, gemm, wordIndex, colAt[j], lanes));
+        if (!wTiles[j]) {
+          wAt[j][wordAt] = wordIndex;
+          wTiles[j] = amx::TileLoadOp::create(b, l, operandType, gemm.w, wAt[j]);
+        }
         // x bytes are the activations + 128 (unsigned), w bytes signed:
         // the vnni packing, so tdpbusd gives vpdpbusd's sums exactly.
         sums[i * colTiles + j] = amx::TileMulIOp::create(

@@ -173,12 +173,9 @@ def LowerAttentionPass : Pass<"bert-lower-attention", "::mlir::ModuleOp"> {
     Option<"vectorWidth", "vector-width", "unsigned", /*default=*/"8",
            "f32 lanes of one vector register (8: AVX2, 16: AVX-512)">,
     Option<"rowsPerBlock", "rows", "unsigned", /*default=*/"4",
-           "rows of the register block">,
-    Option<"amx", "amx", "bool", /*default=*/"false",
-           "run the vnni products' blocks of 16 rows on AMX tiles">
+           "rows of the register block">
   ];
   let dependentDialects = [
-    "::mlir::amx::AMXDialect",
     "::mlir::arith::ArithDialect",
     "::mlir::func::FuncDialect",
     "::mlir::math::MathDialect",
