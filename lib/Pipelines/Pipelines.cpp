@@ -48,7 +48,8 @@ static const char *const kBufferize =
 /// (BERTC_NUM_THREADS). Buffers come from bert-cache-buffers' allocator,
 /// which reuses them from call to call.
 static const char *const kToLlvm =
-    "bert-strided-copies-to-loops,convert-linalg-to-loops,lower-affine,"
+    "bert-row-reductions-to-loops,bert-strided-copies-to-loops,"
+    "convert-linalg-to-loops,lower-affine,"
     "convert-scf-to-cf,canonicalize,"
     "convert-vector-to-llvm{enable-amx},"
     "bert-approximate-math,"
@@ -73,7 +74,7 @@ llvm::Error bertc::buildPipelineTo(OpPassManager &pm, Phase phase,
     std::string kernelOptions = "vector-width=" +
                                 std::to_string(options.vectorWidth) +
                                 " rows=" + std::to_string(options.gemmRows);
-    pipeline += ",bert-lower-linears{" + kernelOptions +
+    pipeline += ",bert-bytewise-packing,bert-lower-linears{" + kernelOptions +
                 (options.amx ? " amx=true" : "") + "},bert-lower-attention{" +
                 kernelOptions + "}," + kToLlvm;
   }

@@ -185,6 +185,60 @@ def LowerAttentionPass : Pass<"bert-lower-attention", "::mlir::ModuleOp"> {
   ];
 }
 
+def BytewisePackingPass : Pass<"bert-bytewise-packing"> {
+  let summary = "Packs int8 products' activations as an elementwise loop over bytes";
+  let description = [{
+    convert-bq-int8-to-linalg packs the activations of a vnni (avx2) int8
+    product into int32 words with a tagged reduction (`bertc.packed_activations`):
+    `word |= code(x[g w + t]) << (32 / g) t` over a zero-filled buffer. In
+    memory those words are just the codes in order (little endian), and
+    LLVM vectorized the reduction with a shuffle per four floats. On
+    buffers, this pass gives the words a buffer of bytes of their own with
+    two `memref.view`s of it, one as the words (which the product reads)
+    and one as codes [..., K] (i8 for vnni, i16 for avx2), and replaces the
+    reduction by an elementwise generic that writes each code there; the
+    zero fill goes. Packings whose code depends on more than the element of
+    x, or whose words another op touches before the product, are left.
+
+    Before: `linalg.fill` 0 into `%w = memref.alloc(%m) : memref<?x192xi32>`,
+    then the tagged generic over `memref<?x192x4xf32>` (an expand_shape of
+    `%x : memref<?x768xf32>`) into %w. After: `%b = memref.alloc(%bytes) :
+    memref<?xi8>`, `%w = memref.view %b[%c0][%m] : ... to memref<?x192xi32>`,
+    `%c = memref.view %b[%c0][%m] : ... to memref<?x768xi8>` and a
+    generic from %x into %c computing the code only.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
+def RowReductionsToLoopsPass : Pass<"bert-row-reductions-to-loops"> {
+  let summary = "Lowers last-axis reductions in strips of rows with their sums in registers";
+  let description = [{
+    `convert-linalg-to-loops` lowers a reduction over the last axis with
+    that axis innermost: LayerNorm's and softmax's row sums became chains of
+    dependent scalar adds (a float sum may not be reassociated) through a
+    stored accumulator. This pass lowers linalg.generic ops on buffers
+    whose last loop is the only reduction, whose output is indexed by the
+    parallel loops in order and whose inputs are read through projected
+    permutations: loops over the parallel dimensions but the last, then
+    strips of 8 rows of the last one (the rest one row at a time) whose
+    accumulators are loaded once, carried as iter_args through one
+    reduction loop (the body cloned per row) and stored once. The 8 chains
+    are independent, so they overlap; each row still combines its values
+    in the order of the reduction axis, so the results are bit for bit
+    those of the sequential loop. Runs after the GEMM kernels have replaced
+    the tagged products.
+
+    Before: `linalg.generic` (parallel, reduction) from `memref<?x768xf32>`
+    into `memref<?xf32>` with body `arith.addf %in, %acc`. After: `scf.for
+    %i = 0 to %rows8 step 8` { 8 `memref.load %out[%i + r]`, `scf.for %k
+    iter_args(%a0, ..., %a7)` { `arith.addf %x_r, %a_r` per row }, 8
+    `memref.store` }, then `scf.for %i = %rows8 to %rows` for the rest.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def ExactConstantDivisionPass : Pass<"bert-exact-constant-division"> {
   let summary = "Divisions of converted integers by a constant as exact multiplications";
   let description = [{

@@ -4,12 +4,15 @@
 //
 //   quant.scast(bq.quantize x)   clamp(roundeven(x * s), -M, M), NaN -> 0
 //   bq.dequantize(quant.scast a) sitofp(a) / s
-//   bq.int8_matmul               the bias broadcast, then either a plain i32
-//                                reduction (kernel=generic) or, for a
-//                                constant weight, the activation packed and
-//                                the weight prepacked in the layout of the
+//   bq.int8_matmul               either the bias broadcast, then a plain i32
+//                                reduction (kernel=generic), or, for a
+//                                constant weight, the activation packed
+//                                (tag `bertc.packed_activations`) and the
+//                                weight prepacked in the layout of the
 //                                vnni / avx2 kernel of bert-lower-linears
-//                                (tag `bertc.int8_linear`).
+//                                (tag `bertc.int8_linear`), from zero, then
+//                                the bias added (it fuses into the
+//                                dequantization that reads the sums).
 //
 //===----------------------------------------------------------------------===//
 
@@ -42,6 +45,9 @@ namespace {
 using IT = utils::IteratorType;
 
 constexpr llvm::StringLiteral kInt8Tag = "bertc.int8_linear";
+/// The packing of a product's activations (bert-bytewise-packing turns it
+/// into a loop over bytes once on buffers).
+constexpr llvm::StringLiteral kPackTag = "bertc.packed_activations";
 
 /// Which int8 product the matmuls are prepared for.
 enum class Kernel { Generic, Avx2, Vnni };
@@ -229,6 +235,29 @@ Value broadcastBias(OpBuilder &b, Location l, Value like, int64_t n,
       .getResult(0);
 }
 
+/// sums[..., n] + bias[n] (wrapping, as the int32 accumulator adds): after a
+/// product that starts from zero, the kernel overwrites its output and this
+/// add fuses into the dequantization that reads the sums, so no [M, N] copy
+/// of the bias is written and read back.
+Value addColumnBias(OpBuilder &b, Location l, Value sums, Value bias) {
+  auto type = cast<RankedTensorType>(sums.getType());
+  unsigned rank = type.getRank();
+  MLIRContext *context = b.getContext();
+  AffineMap identity = b.getMultiDimIdentityMap(rank);
+  AffineMap last =
+      AffineMap::get(rank, 0, {getAffineDimExpr(rank - 1, context)}, context);
+  return linalg::GenericOp::create(
+             b, l, TypeRange{type}, ValueRange{sums, bias}, ValueRange{sums},
+             ArrayRef<AffineMap>{identity, last, identity},
+             SmallVector<IT>(rank, IT::parallel),
+             [&](OpBuilder &ib, Location il, ValueRange args) {
+               linalg::YieldOp::create(
+                   ib, il,
+                   ValueRange{arith::AddIOp::create(ib, il, args[0], args[1])});
+             })
+      .getResult(0);
+}
+
 /// out[..., n] += sum_k step(x[..., k], w[k or (n, k)]) over the loops
 /// (leading axes..., n, k); `wByRow`: w is [N, K], else [K, N].
 Value buildProduct(OpBuilder &b, Location l, Value x, Value w, Value out,
@@ -353,7 +382,9 @@ Value packActivations(OpBuilder &b, Location l, Kernel kernel, Value x,
                Value placed = arith::ShLIOp::create(ib, il, bits, shift);
                linalg::YieldOp::create(
                    ib, il, ValueRange{arith::OrIOp::create(ib, il, args[1], placed)});
-             })
+             },
+             ArrayRef<NamedAttribute>{
+                 b.getNamedAttr(kPackTag, b.getUnitAttr())})
       .getResult(0);
 }
 
@@ -434,15 +465,15 @@ struct Int8MatmulLowering : OpRewritePattern<bq::Int8MatmulOp> {
         Value x = quantizer ? packActivations(rewriter, l, kernel,
                                               quantizer->input, quantizer->scale)
                             : packActivations(rewriter, l, kernel, op.getLhs());
-        Value out = broadcastBias(rewriter, l, op.getLhs(), n, packed->bias);
+        Value zeros = broadcastBias(rewriter, l, op.getLhs(), n, Value());
         Kernel chosen = kernel;
-        rewriter.replaceOp(
-            op, buildProduct(
-                    rewriter, l, x, packed->words, out, /*wByRow=*/false,
-                    [&](OpBuilder &b, Location il, Value xs, Value ws) {
-                      return packedDot(b, il, chosen, xs, ws);
-                    },
-                    kInt8Tag, kernel == Kernel::Vnni ? "vnni" : "avx2"));
+        Value sums = buildProduct(
+            rewriter, l, x, packed->words, zeros, /*wByRow=*/false,
+            [&](OpBuilder &b, Location il, Value xs, Value ws) {
+              return packedDot(b, il, chosen, xs, ws);
+            },
+            kInt8Tag, kernel == Kernel::Vnni ? "vnni" : "avx2");
+        rewriter.replaceOp(op, addColumnBias(rewriter, l, sums, packed->bias));
         return success();
       }
     }

@@ -36,17 +36,24 @@
 // ...), and the product tagged for the vpdpbusd kernel.
 // VNNI-LABEL: func.func @linear
 // VNNI-DAG: arith.constant dense<{{\[}}[67305985, {{.*}}]]> : tensor<4x8xi32>
-// VNNI-DAG: arith.constant dense<[-1270, {{.*}}]> : tensor<8xi32>
+// VNNI-DAG: %[[BIAS:.*]] = arith.constant dense<[-1270, {{.*}}]> : tensor<8xi32>
 // Quantizing x is fused into packing it: one pass reads the f32 values.
 // VNNI-NOT: bq.quantize
 // VNNI: tensor.expand_shape %arg0 {{\[}}[0], [1, 2]] {{.*}} : tensor<?x16xf32> into tensor<?x4x4xf32>
-// VNNI: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%{{.*}} : tensor<?x4x4xf32>) outs(%{{.*}} : tensor<?x4xi32>)
+// VNNI: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%{{.*}} : tensor<?x4x4xf32>) outs(%{{.*}} : tensor<?x4xi32>) attrs = {bertc.packed_activations}
 // VNNI: math.roundeven
 // VNNI: arith.fptosi %{{.*}} : f32 to i8
 // VNNI: arith.xori %{{.*}}, %c-128_i8 : i8
 // VNNI: arith.shli
 // VNNI: arith.ori
-// VNNI: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<?x4xi32>, tensor<4x8xi32>) {{.*}} attrs = {bertc.int8_linear = "vnni"}
+// The product starts from zero (its kernel overwrites the output) and the
+// bias is added after it, where it fuses into the dequantization.
+// VNNI: %[[ZEROS:.*]] = linalg.fill ins(%c0_i32 : i32) outs(%{{.*}} : tensor<?x8xi32>)
+// VNNI: %[[SUMS:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<?x4xi32>, tensor<4x8xi32>) outs(%[[ZEROS]] : tensor<?x8xi32>) attrs = {bertc.int8_linear = "vnni"}
+// VNNI: linalg.generic {{.*}} ins(%[[SUMS]], %[[BIAS]] : tensor<?x8xi32>, tensor<8xi32>)
+// VNNI-NEXT: ^bb0(%[[S:.*]]: i32, %[[B:.*]]: i32, %{{.*}}: i32):
+// VNNI-NEXT: %[[WITH:.*]] = arith.addi %[[S]], %[[B]] : i32
+// VNNI-NEXT: linalg.yield %[[WITH]]
 //
 // avx2: x as pairs of i16 per i32, the weight [K / 2, N] as pairs of bytes
 // per i16 (0x0201 = 513), no compensation: the bias is the bias.
