@@ -12,7 +12,9 @@
 //                                vnni / avx2 kernel of bert-lower-linears
 //                                (tag `bertc.int8_linear`), from zero, then
 //                                the bias added (it fuses into the
-//                                dequantization that reads the sums).
+//                                dequantization that reads the sums);
+//                                products of the same x and quantizer
+//                                (Q, K, V) share one packing.
 //
 //===----------------------------------------------------------------------===//
 
@@ -493,6 +495,65 @@ struct Int8MatmulLowering : OpRewritePattern<bq::Int8MatmulOp> {
   Kernel kernel;
 };
 
+/// Whether a and b are the same activations grouped the same way (each
+/// packing expands x into [..., K / g, g] with an expand_shape of its own).
+bool sameGroupedActivations(Value a, Value b) {
+  if (a == b)
+    return true;
+  auto first = a.getDefiningOp<tensor::ExpandShapeOp>();
+  auto second = b.getDefiningOp<tensor::ExpandShapeOp>();
+  return first && second && first.getSrc() == second.getSrc() &&
+         first.getType() == second.getType() &&
+         first.getReassociationIndices() == second.getReassociationIndices();
+}
+
+/// Whether `later` computes what `earlier` does: the same activations, the
+/// same body (the same quantizer), into inits that are both fresh zeros.
+bool samePacking(linalg::GenericOp earlier, linalg::GenericOp later) {
+  Value earlierInit = earlier.getDpsInitOperand(0)->get();
+  Value laterInit = later.getDpsInitOperand(0)->get();
+  Value earlierInput = earlier.getDpsInputOperand(0)->get();
+  Value laterInput = later.getDpsInputOperand(0)->get();
+  if (!sameGroupedActivations(earlierInput, laterInput))
+    return false;
+  DenseMap<Value, Value> marked; // block arguments matched by the walk
+  return OperationEquivalence::isEquivalentTo(
+      earlier, later,
+      [&](Value a, Value b) {
+        return success(a == b || marked.lookup(a) == b ||
+                       (a == earlierInput && b == laterInput) ||
+                       (a == earlierInit && b == laterInit));
+      },
+      [&](Value a, Value b) { marked[a] = b; },
+      OperationEquivalence::IgnoreLocations);
+}
+
+/// Q, K and V read the same x, and calibration gives their inputs the same
+/// threshold: each product packed its own copy. The later packings of
+/// the same activations by the same quantizer in a block are replaced by
+/// the first (their inits are fresh tensors, which cse keeps apart).
+void shareEqualPackings(Operation *root) {
+  SmallVector<linalg::GenericOp> packings;
+  root->walk([&](linalg::GenericOp op) {
+    if (op->hasAttr(kPackTag))
+      packings.push_back(op);
+  });
+  SmallVector<linalg::GenericOp> kept;
+  for (linalg::GenericOp packing : packings) {
+    auto same = llvm::find_if(kept, [&](linalg::GenericOp earlier) {
+      return earlier->getBlock() == packing->getBlock() &&
+             earlier->isBeforeInBlock(packing) &&
+             samePacking(earlier, packing);
+    });
+    if (same == kept.end()) {
+      kept.push_back(packing);
+      continue;
+    }
+    packing.getResult(0).replaceAllUsesWith(same->getResult(0));
+    packing.erase();
+  }
+}
+
 struct ConvertBQInt8ToLinalgPass
     : bertc::impl::ConvertBQInt8ToLinalgPassBase<ConvertBQInt8ToLinalgPass> {
   using ConvertBQInt8ToLinalgPassBase::ConvertBQInt8ToLinalgPassBase;
@@ -516,6 +577,7 @@ struct ConvertBQInt8ToLinalgPass
     products.add<Int8MatmulLowering>(&getContext(), *chosen);
     if (failed(applyPatternsGreedily(getOperation(), std::move(products))))
       return signalPassFailure();
+    shareEqualPackings(getOperation());
     RewritePatternSet quantizers(&getContext());
     quantizers.add<QuantizeToStorage, DequantizeFromStorage, FakeQuantLowering>(
         &getContext());

@@ -109,3 +109,35 @@ func.func @fake_quant(%x: tensor<?x8xf32>, %s: f32) -> tensor<?x8xf32> {
   %y = bq.fake_quant %x, %s bits 8 : tensor<?x8xf32>
   return %y : tensor<?x8xf32>
 }
+
+// -----
+
+// Q, K and V: three products of the same x quantized with the same scale
+// share one packing; a fourth quantizer with another scale packs its own.
+// VNNI-LABEL: func.func @shared_activations
+// VNNI: %[[P:.*]] = linalg.generic {{.*}} attrs = {bertc.packed_activations}
+// VNNI: linalg.generic {{.*}} ins(%[[P]], {{.*}} attrs = {bertc.int8_linear = "vnni"}
+// VNNI: linalg.generic {{.*}} ins(%[[P]], {{.*}} attrs = {bertc.int8_linear = "vnni"}
+// VNNI: linalg.generic {{.*}} ins(%[[P]], {{.*}} attrs = {bertc.int8_linear = "vnni"}
+// VNNI: %[[Q:.*]] = linalg.generic {{.*}} attrs = {bertc.packed_activations}
+// VNNI: linalg.generic {{.*}} ins(%[[Q]], {{.*}} attrs = {bertc.int8_linear = "vnni"}
+// VNNI-NOT: bertc.packed_activations
+!q8a = !quant.uniform<i8<-127:127>:f32, 0.5>
+!q8b = !quant.uniform<i8<-127:127>:f32, 0.25>
+func.func @shared_activations(%x: tensor<?x16xf32>) -> (tensor<?x8xi32>, tensor<?x8xi32>, tensor<?x8xi32>, tensor<?x8xi32>) {
+  %w = arith.constant dense<3> : tensor<8x16xi8>
+  %v = arith.constant dense<-2> : tensor<8x16xi8>
+  %qa = bq.quantize %x : tensor<?x16xf32> -> tensor<?x16x!q8a>
+  %a = quant.scast %qa : tensor<?x16x!q8a> to tensor<?x16xi8>
+  %qb = bq.quantize %x : tensor<?x16xf32> -> tensor<?x16x!q8a>
+  %b = quant.scast %qb : tensor<?x16x!q8a> to tensor<?x16xi8>
+  %qc = bq.quantize %x : tensor<?x16xf32> -> tensor<?x16x!q8a>
+  %c = quant.scast %qc : tensor<?x16x!q8a> to tensor<?x16xi8>
+  %qd = bq.quantize %x : tensor<?x16xf32> -> tensor<?x16x!q8b>
+  %d = quant.scast %qd : tensor<?x16x!q8b> to tensor<?x16xi8>
+  %0 = bq.int8_matmul %a, %w : tensor<?x16xi8>, tensor<8x16xi8> -> tensor<?x8xi32>
+  %1 = bq.int8_matmul %b, %v : tensor<?x16xi8>, tensor<8x16xi8> -> tensor<?x8xi32>
+  %2 = bq.int8_matmul %c, %w : tensor<?x16xi8>, tensor<8x16xi8> -> tensor<?x8xi32>
+  %3 = bq.int8_matmul %d, %w : tensor<?x16xi8>, tensor<8x16xi8> -> tensor<?x8xi32>
+  return %0, %1, %2, %3 : tensor<?x8xi32>, tensor<?x8xi32>, tensor<?x8xi32>, tensor<?x8xi32>
+}
