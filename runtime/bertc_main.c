@@ -28,7 +28,7 @@ static int usage(void) {
   fprintf(stderr,
           "usage: model --input X.npy [--token-types T.npy] [--mask M.npy]\n"
           "             --output Y.npy [--outputs logits|pooled|hidden]\n"
-          "environment: BERTC_NUM_THREADS=N runs the GEMMs on N threads (default 1)\n");
+          "environment: BERTC_NUM_THREADS=N runs the GEMMs and row-wise ops on N threads (default 1)\n");
   return 1;
 }
 

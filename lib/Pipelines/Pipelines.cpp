@@ -76,7 +76,7 @@ llvm::Error bertc::buildPipelineTo(OpPassManager &pm, Phase phase,
                                 " rows=" + std::to_string(options.gemmRows);
     pipeline += ",bert-bytewise-packing,bert-lower-linears{" + kernelOptions +
                 (options.amx ? " amx=true" : "") + "},bert-lower-attention{" +
-                kernelOptions + "}," + kToLlvm;
+                kernelOptions + "},bert-row-kernels," + kToLlvm;
   }
   if (pipeline.empty())
     return llvm::Error::success();

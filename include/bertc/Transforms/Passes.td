@@ -210,6 +210,37 @@ def BytewisePackingPass : Pass<"bert-bytewise-packing"> {
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }
 
+def RowKernelsPass : Pass<"bert-row-kernels", "::mlir::ModuleOp"> {
+  let summary = "Outlines row-parallel linalg ops into thread-pool kernels over row ranges";
+  let description = [{
+    Once the GEMM kernels run on the thread pool, the ops left on the
+    calling thread (LayerNorm, softmax, the quantization of activations,
+    elementwise chains) were a third of a 2-thread BERT-base run. This pass
+    outlines every linalg.generic on buffers whose loops are parallel "row"
+    loops followed by one inner loop (parallel or a reduction), whose
+    operands are read either per row (their leading indices are the row
+    loops in order, then maybe the inner loop; identity layout) or the same
+    for every row (no row loop), whose outputs are per row, and whose body
+    uses only its arguments and constants (no `linalg.index`): the row
+    loops are flattened, and `@bertc_rows_<hash>(operands..., first, end)`
+    runs the op on rows [first, end) through collapsed, sliced views. The
+    kernel is tagged `bertc.parallel`, so bert-parallelize-kernels splits
+    the rows across threads; each row runs the same instructions whatever
+    the split, so results do not depend on the thread count. Kernels with
+    the same text are shared (one per LayerNorm step for all layers). Ops
+    whose inner loop is statically shorter than 64, or of two loops with a
+    dynamic inner one, stay where they are: a dispatch costs more.
+
+    Before: `linalg.generic` (parallel x 3) over `memref<?x?x768xf32>` and
+    `memref<768xf32>`. After: `call @bertc_rows_<hash>(%x, %gamma, %out,
+    %c0, %rows)` with %rows = B * L, the kernel running the generic on
+    `memref.subview`s of `memref.collapse_shape`s to [rows, 768].
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def RowReductionsToLoopsPass : Pass<"bert-row-reductions-to-loops"> {
   let summary = "Lowers last-axis reductions in strips of rows with their sums in registers";
   let description = [{
