@@ -18,6 +18,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 namespace bertc {
@@ -42,7 +43,7 @@ struct Packing {
   memref::AllocOp words;   ///< the words' buffer
   arith::ExtUIOp field;    ///< the code widened into its field of the word
   SmallVector<Operation *> code; ///< the body's ops that compute the code
-  linalg::FillOp zeroFill; ///< the fill of the words before the packing
+  linalg::FillOp zeroFill; ///< the zero fill of the words before it
 };
 
 /// The body's ops that compute the code widened by `field`, in body order,
@@ -74,6 +75,40 @@ std::optional<SmallVector<Operation *>> codeComputation(arith::ExtUIOp field,
   return ordered;
 }
 
+/// Whether the body ORs `field` into the accumulator at bit position
+/// codeBits * t (t: the last loop), as a little-endian word holds its
+/// codes in order.
+bool placesFieldsInOrder(linalg::GenericOp pack, arith::ExtUIOp field,
+                         unsigned codeBits) {
+  Block *body = pack.getBody();
+  auto combined =
+      body->getTerminator()->getOperand(0).getDefiningOp<arith::OrIOp>();
+  if (!combined)
+    return false;
+  Value accumulator = body->getArguments().back();
+  Value placed = combined.getLhs() == accumulator   ? combined.getRhs()
+                 : combined.getRhs() == accumulator ? combined.getLhs()
+                                                    : Value();
+  auto shift = placed ? placed.getDefiningOp<arith::ShLIOp>() : nullptr;
+  if (!shift || shift.getLhs() != field.getResult())
+    return false;
+  auto offset = shift.getRhs().getDefiningOp<arith::MulIOp>();
+  if (!offset)
+    return false;
+  auto isPosition = [&](Value value) {
+    auto cast = value.getDefiningOp<arith::IndexCastOp>();
+    auto index = cast ? cast.getIn().getDefiningOp<linalg::IndexOp>()
+                      : linalg::IndexOp();
+    return index && index.getDim() == pack.getNumLoops() - 1;
+  };
+  auto isWidth = [&](Value value) {
+    APInt width;
+    return matchPattern(value, m_ConstantInt(&width)) && width == codeBits;
+  };
+  return (isPosition(offset.getLhs()) && isWidth(offset.getRhs())) ||
+         (isPosition(offset.getRhs()) && isWidth(offset.getLhs()));
+}
+
 std::optional<Packing> matchPacking(linalg::GenericOp pack) {
   if (!pack->hasAttr(kPackTag) || pack.getNumDpsInputs() != 1 ||
       pack.getNumDpsInits() != 1)
@@ -97,16 +132,18 @@ std::optional<Packing> matchPacking(linalg::GenericOp pack) {
       ShapedType::isDynamic(sourceType.getShape().back()))
     return std::nullopt;
   std::optional<SmallVector<Operation *>> code = codeComputation(field, pack);
-  if (!code)
+  if (!code || !placesFieldsInOrder(pack, field, codeBits))
     return std::nullopt;
   Packing packing{pack, expansion.getSrc(), words, field, *code, {}};
-  // Everything else that touches the words: the zero fill before the
-  // packing (dropped: every byte is written), readers after it, deallocs.
+  // Everything else that touches the words: the zero fill right before
+  // the packing (which the ORs start from; dropped: every byte is
+  // written), readers after it, deallocs.
   for (Operation *user : words->getUsers()) {
     if (user == pack)
       continue;
     if (auto fill = dyn_cast<linalg::FillOp>(user);
-        fill && fill->getNextNode() == pack) {
+        fill && fill->getNextNode() == pack &&
+        matchPattern(fill.getInputs()[0], m_Zero())) {
       packing.zeroFill = fill;
       continue;
     }
@@ -116,6 +153,8 @@ std::optional<Packing> matchPacking(linalg::GenericOp pack) {
     if (!sibling || !pack->isBeforeInBlock(sibling))
       return std::nullopt;
   }
+  if (!packing.zeroFill)
+    return std::nullopt;
   return packing;
 }
 

@@ -76,7 +76,9 @@ func.func @avx2(%x: memref<2x?x16xi8>) -> memref<2x?x8xi32> {
   %c16 = arith.constant 16 : i32
   %n = memref.dim %x, %c1 : memref<2x?x16xi8>
   %grouped = memref.expand_shape %x [[0], [1], [2, 3]] output_shape [2, %n, 8, 2] : memref<2x?x16xi8> into memref<2x?x8x2xi8>
+  %zero = arith.constant 0 : i32
   %words = memref.alloc(%n) : memref<2x?x8xi32>
+  linalg.fill ins(%zero : i32) outs(%words : memref<2x?x8xi32>)
   linalg.generic {indexing_maps = [#a4, #a3], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%grouped : memref<2x?x8x2xi8>) outs(%words : memref<2x?x8xi32>) attrs = {bertc.packed_activations} {
   ^bb0(%in: i8, %acc: i32):
     %wide = arith.extsi %in : i8 to i16
@@ -147,4 +149,45 @@ func.func @read_before(%x: memref<4x64xi8>, %seen: memref<4x16xi32>) {
   }
   memref.dealloc %words : memref<4x16xi32>
   return
+}
+
+// -----
+
+// Codes placed in reverse order (not the order of bytes in memory), and a
+// packing that starts from what the buffer held: left.
+// CHECK-LABEL: func.func @not_in_order
+// CHECK-NOT: memref.view
+// CHECK-COUNT-2: bertc.packed_activations
+#o4 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+#o2 = affine_map<(d0, d1, d2) -> (d0, d1)>
+func.func @not_in_order(%x: memref<4x64xi8>) -> (memref<4x16xi32>, memref<4x16xi32>) {
+  %c8 = arith.constant 8 : i32
+  %c24 = arith.constant 24 : i32
+  %zero = arith.constant 0 : i32
+  %grouped = memref.expand_shape %x [[0], [1, 2]] output_shape [4, 16, 4] : memref<4x64xi8> into memref<4x16x4xi8>
+  %reversed = memref.alloc() : memref<4x16xi32>
+  linalg.fill ins(%zero : i32) outs(%reversed : memref<4x16xi32>)
+  linalg.generic {indexing_maps = [#o4, #o2], iterator_types = ["parallel", "parallel", "reduction"]} ins(%grouped : memref<4x16x4xi8>) outs(%reversed : memref<4x16xi32>) attrs = {bertc.packed_activations} {
+  ^bb0(%in: i8, %acc: i32):
+    %b = arith.extui %in : i8 to i32
+    %t = linalg.index 2 : index
+    %t32 = arith.index_cast %t : index to i32
+    %up = arith.muli %t32, %c8 : i32
+    %shift = arith.subi %c24, %up : i32
+    %placed = arith.shli %b, %shift : i32
+    %word = arith.ori %acc, %placed : i32
+    linalg.yield %word : i32
+  }
+  %unfilled = memref.alloc() : memref<4x16xi32>
+  linalg.generic {indexing_maps = [#o4, #o2], iterator_types = ["parallel", "parallel", "reduction"]} ins(%grouped : memref<4x16x4xi8>) outs(%unfilled : memref<4x16xi32>) attrs = {bertc.packed_activations} {
+  ^bb0(%in: i8, %acc: i32):
+    %b = arith.extui %in : i8 to i32
+    %t = linalg.index 2 : index
+    %t32 = arith.index_cast %t : index to i32
+    %shift = arith.muli %t32, %c8 : i32
+    %placed = arith.shli %b, %shift : i32
+    %word = arith.ori %acc, %placed : i32
+    linalg.yield %word : i32
+  }
+  return %reversed, %unfilled : memref<4x16xi32>, memref<4x16xi32>
 }
