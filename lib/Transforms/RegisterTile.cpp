@@ -58,18 +58,21 @@ void bertc::kernels::emitRegisterTile(OpBuilder &b, Location l,
   VectorAccess access{VectorType::get({lanes}, element), lastMask};
   Type wElement = operands.wElementType ? operands.wElementType : element;
   VectorAccess wAccess{VectorType::get({lanes}, wElement), lastMask};
-  // With panels, w[k, col + c V] is w[col / P, k, col % P + c V].
-  Value panelIndex, panelColumn;
-  if (operands.panelWidth) {
-    Value panel = arith::ConstantIndexOp::create(b, l, operands.panelWidth);
-    panelIndex = arith::DivUIOp::create(b, l, col, panel);
-    panelColumn = arith::RemUIOp::create(b, l, col, panel);
-  }
   SmallVector<Value> rowIndex, colIndex;
   for (unsigned r = 0; r < rows; ++r)
     rowIndex.push_back(offsetBy(b, l, row, r));
   for (unsigned c = 0; c < columns; ++c)
     colIndex.push_back(offsetBy(b, l, col, c * lanes));
+  // With panels, w[k, j] is w[j / P, k, j % P]; the vectors of a tile may
+  // lie in different panels (AMX kernels' panels are one vector wide).
+  SmallVector<Value> panelIndex, panelColumn;
+  if (operands.panelWidth) {
+    Value panel = arith::ConstantIndexOp::create(b, l, operands.panelWidth);
+    for (Value column : colIndex) {
+      panelIndex.push_back(arith::DivUIOp::create(b, l, column, panel));
+      panelColumn.push_back(arith::RemUIOp::create(b, l, column, panel));
+    }
+  }
   auto isLast = [&](unsigned c) { return c + 1 == columns; };
 
   SmallVector<Value> accumulators;
@@ -93,7 +96,7 @@ void bertc::kernels::emitRegisterTile(OpBuilder &b, Location l,
         for (unsigned c = 0; c < columns; ++c) {
           SmallVector<Value> at = {k, colIndex[c]};
           if (operands.panelWidth)
-            at = {panelIndex, k, offsetBy(kb, kl, panelColumn, c * lanes)};
+            at = {panelIndex[c], k, panelColumn[c]};
           weights.push_back(wAccess.load(kb, kl, operands.w, at, isLast(c)));
         }
         SmallVector<Value> next;

@@ -18,7 +18,8 @@ namespace bertc::target {
 llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
 createTargetMachine(llvm::StringRef cpu);
 
-/// Runs LLVM's O3 pipeline on `module` for `machine`.
+/// Runs LLVM's O3 pipeline on `module` for `machine` (with 512-bit
+/// auto-vectorization on AVX-512 targets).
 void optimize(llvm::Module &module, llvm::TargetMachine &machine);
 
 /// Emits `module` as an object file or assembly into `out`.
