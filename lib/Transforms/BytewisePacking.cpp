@@ -13,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "bertc/Transforms/Passes.h"
+#include "bertc/Utils/Tags.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -31,7 +32,6 @@ using namespace mlir;
 namespace {
 
 /// Set by convert-bq-int8-to-linalg on the generic that packs x.
-constexpr llvm::StringLiteral kPackTag = "bertc.packed_activations";
 
 /// A tagged packing in the form convert-bq-int8-to-linalg builds, on
 /// buffers: x [..., K] f32 or i8 expanded to [..., K / g, g], words [...,
@@ -110,7 +110,7 @@ bool placesFieldsInOrder(linalg::GenericOp pack, arith::ExtUIOp field,
 }
 
 std::optional<Packing> matchPacking(linalg::GenericOp pack) {
-  if (!pack->hasAttr(kPackTag) || pack.getNumDpsInputs() != 1 ||
+  if (!pack->hasAttr(bertc::tags::kPackedActivations) || pack.getNumDpsInputs() != 1 ||
       pack.getNumDpsInits() != 1)
     return std::nullopt;
   auto expansion =

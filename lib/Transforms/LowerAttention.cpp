@@ -25,6 +25,7 @@
 
 #include "bertc/Transforms/Passes.h"
 #include "bertc/Utils/PackedDots.h"
+#include "bertc/Utils/Tags.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -47,7 +48,6 @@ using namespace mlir;
 
 namespace {
 
-constexpr llvm::StringLiteral kTag = "bertc.head_product";
 
 /// A tagged product out[batch, row, col] += x[batch, row, k] w[batch, k, col]
 /// in terms of its loop dimensions.
@@ -345,7 +345,7 @@ struct LowerAttentionPass
     }
     SmallVector<HeadProduct> products;
     getOperation().walk([&](linalg::GenericOp op) {
-      if (!op->hasAttr(kTag))
+      if (!op->hasAttr(bertc::tags::kHeadProduct))
         return;
       if (std::optional<HeadProduct> product = matchHeadProduct(op))
         products.push_back(*product);

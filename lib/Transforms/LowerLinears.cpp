@@ -30,6 +30,7 @@
 #include "bertc/Transforms/Passes.h"
 #include "bertc/Utils/ConstantData.h"
 #include "bertc/Utils/PackedDots.h"
+#include "bertc/Utils/Tags.h"
 
 #include "mlir/Dialect/AMX/AMXDialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -55,12 +56,6 @@ namespace bertc {
 using namespace mlir;
 
 namespace {
-
-constexpr llvm::StringLiteral kLinearTag = "bertc.linear";
-constexpr llvm::StringLiteral kXnorTag = "bertc.xnor_linear";
-/// Q8BERT's products, prepacked by convert-bq-int8-to-linalg: the value
-/// names the layout, "vnni" or "avx2".
-constexpr llvm::StringLiteral kInt8Tag = "bertc.int8_linear";
 
 /// Called at the entry of every AMX kernel: Linux hands out the AMX tile
 /// state only to a process that asked for it (arch_prctl
@@ -117,9 +112,9 @@ enum class Product {
 };
 
 Product productOf(Operation *op) {
-  if (op->hasAttr(kXnorTag))
+  if (op->hasAttr(bertc::tags::kXnorLinear))
     return Product::Xnor;
-  if (auto int8 = op->getAttrOfType<StringAttr>(kInt8Tag))
+  if (auto int8 = op->getAttrOfType<StringAttr>(bertc::tags::kInt8Linear))
     return int8.getValue() == "vnni" ? Product::Vnni : Product::Avx2;
   return Product::F32;
 }
@@ -887,8 +882,8 @@ struct LowerLinearsPass
     }
     SmallVector<linalg::GenericOp> products;
     getOperation().walk([&](linalg::GenericOp op) {
-      if (op->hasAttr(kLinearTag) || op->hasAttr(kXnorTag) ||
-          op->hasAttr(kInt8Tag))
+      if (op->hasAttr(bertc::tags::kLinear) || op->hasAttr(bertc::tags::kXnorLinear) ||
+          op->hasAttr(bertc::tags::kInt8Linear))
         products.push_back(op);
     });
     for (linalg::GenericOp op : products)

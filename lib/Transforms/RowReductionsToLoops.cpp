@@ -104,13 +104,10 @@ void emitStrip(OpBuilder &b, linalg::GenericOp op, SmallVector<Value> counters,
     sums.push_back(memref::LoadOp::create(
         b, l, out, ArrayRef<Value>(counters).take_front(reductionLoop)));
   }
-  auto bound = [&](OpFoldResult value) {
-    return getValueOrCreateConstantIndexOp(b, l, value);
-  };
   // One op per statement: argument evaluation order differs by compiler.
-  Value first = bound(reduction.offset);
-  Value end = bound(reduction.size);
-  Value step = bound(reduction.stride);
+  Value first = getValueOrCreateConstantIndexOp(b, l, reduction.offset);
+  Value end = getValueOrCreateConstantIndexOp(b, l, reduction.size);
+  Value step = getValueOrCreateConstantIndexOp(b, l, reduction.stride);
   auto loop = scf::ForOp::create(
       b, l, first, end, step, sums,
       [&](OpBuilder &ib, Location, Value k, ValueRange carried) {
@@ -147,12 +144,9 @@ void lowerRowReduction(linalg::GenericOp op) {
     auto index = [&](int64_t value) -> Value {
       return arith::ConstantIndexOp::create(nb, l, value);
     };
-    auto bound = [&](OpFoldResult value) {
-      return getValueOrCreateConstantIndexOp(nb, l, value);
-    };
     if (loop == rowLoop) {
       // Linalg's loops start at 0 with step 1.
-      Value rows = bound(ranges[rowLoop].size);
+      Value rows = getValueOrCreateConstantIndexOp(nb, l, ranges[rowLoop].size);
       Value strip = index(kRowsPerStrip);
       Value stripped = arith::SubIOp::create(
           nb, l, rows, arith::RemUIOp::create(nb, l, rows, strip));
@@ -168,9 +162,9 @@ void lowerRowReduction(linalg::GenericOp op) {
       rowsOf(stripped, rows, index(1), 1);
       return;
     }
-    Value first = bound(ranges[loop].offset);
-    Value end = bound(ranges[loop].size);
-    Value step = bound(ranges[loop].stride);
+    Value first = getValueOrCreateConstantIndexOp(nb, l, ranges[loop].offset);
+    Value end = getValueOrCreateConstantIndexOp(nb, l, ranges[loop].size);
+    Value step = getValueOrCreateConstantIndexOp(nb, l, ranges[loop].stride);
     scf::ForOp::create(nb, l, first, end, step, ValueRange{},
                        [&](OpBuilder &ib, Location, Value counter, ValueRange) {
                          counters[loop] = counter;

@@ -19,6 +19,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "bertc/Conversion/Passes.h"
+#include "bertc/Utils/Tags.h"
 
 #include "bertc/Support/QuantMath.h"
 #include "bertc/Utils/LinalgBuilders.h"
@@ -46,10 +47,6 @@ namespace {
 
 using IT = utils::IteratorType;
 
-constexpr llvm::StringLiteral kInt8Tag = "bertc.int8_linear";
-/// The packing of a product's activations (bert-bytewise-packing turns it
-/// into a loop over bytes once on buffers).
-constexpr llvm::StringLiteral kPackTag = "bertc.packed_activations";
 
 /// Which int8 product the matmuls are prepared for.
 enum class Kernel { Generic, Avx2, Vnni };
@@ -386,7 +383,7 @@ Value packActivations(OpBuilder &b, Location l, Kernel kernel, Value x,
                    ib, il, ValueRange{arith::OrIOp::create(ib, il, args[1], placed)});
              },
              ArrayRef<NamedAttribute>{
-                 b.getNamedAttr(kPackTag, b.getUnitAttr())})
+                 b.getNamedAttr(bertc::tags::kPackedActivations, b.getUnitAttr())})
       .getResult(0);
 }
 
@@ -474,7 +471,7 @@ struct Int8MatmulLowering : OpRewritePattern<bq::Int8MatmulOp> {
             [&](OpBuilder &b, Location il, Value xs, Value ws) {
               return packedDot(b, il, chosen, xs, ws);
             },
-            kInt8Tag, kernel == Kernel::Vnni ? "vnni" : "avx2");
+            bertc::tags::kInt8Linear, kernel == Kernel::Vnni ? "vnni" : "avx2");
         rewriter.replaceOp(op, addColumnBias(rewriter, l, sums, packed->bias));
         return success();
       }
@@ -535,7 +532,7 @@ bool samePacking(linalg::GenericOp earlier, linalg::GenericOp later) {
 void shareEqualPackings(Operation *root) {
   SmallVector<linalg::GenericOp> packings;
   root->walk([&](linalg::GenericOp op) {
-    if (op->hasAttr(kPackTag))
+    if (op->hasAttr(bertc::tags::kPackedActivations))
       packings.push_back(op);
   });
   SmallVector<linalg::GenericOp> kept;

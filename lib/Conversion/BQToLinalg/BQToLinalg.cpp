@@ -21,6 +21,7 @@
 #include "bertc/Support/QuantMath.h"
 #include "bertc/Utils/LinalgBuilders.h"
 #include "bertc/Utils/PackedDots.h"
+#include "bertc/Utils/Tags.h"
 #include "dialects/BQ/IR/BQ.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -351,7 +352,7 @@ static Value transposeBatchedWords(OpBuilder &b, Location l, Value rhs) {
 static void tagHeadProduct(Value counts, StringRef kind) {
   Operation *op = counts.getDefiningOp();
   MLIRContext *context = op->getContext();
-  op->setAttr("bertc.head_product", UnitAttr::get(context));
+  op->setAttr(tags::kHeadProduct, UnitAttr::get(context));
   op->setAttr("bertc.packed", StringAttr::get(context, kind));
 }
 
@@ -375,7 +376,7 @@ struct XnorMatmulLowering : OpConversionPattern<XnorMatmulOp> {
                              /*rhsTransposed=*/bool(transposed),
                              buildXorPopcount);
     if (transposed && !batched)
-      counts.getDefiningOp()->setAttr("bertc.xnor_linear",
+      counts.getDefiningOp()->setAttr(tags::kXnorLinear,
                                       rewriter.getUnitAttr());
     else if (transposed)
       tagHeadProduct(counts, "xnor");

@@ -10,6 +10,7 @@
 #include "Patterns.h"
 
 #include "bertc/Utils/LinalgBuilders.h"
+#include "bertc/Utils/Tags.h"
 #include "dialects/Bert/IR/Bert.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -22,7 +23,6 @@
 
 using namespace mlir;
 using namespace bertc;
-using bertc::bert_to_linalg::kHeadProductTag;
 
 namespace {
 
@@ -76,7 +76,7 @@ struct AttentionLowering : OpConversionPattern<bert::AttentionOp> {
          AffineMap::get(5, 0, {b, h, e, j}, context),
          AffineMap::get(5, 0, {b, h, i, j}, context)},
         contractionIterators);
-    scores.getDefiningOp()->setAttr(kHeadProductTag, rewriter.getUnitAttr());
+    scores.getDefiningOp()->setAttr(tags::kHeadProduct, rewriter.getUnitAttr());
     // s / sqrt(d) + (1 - mask[b, j]) * -10000, as BERT's extended mask.
     scores = buildScaledMaskedScores(
         rewriter, loc, scores, adaptor.getMask(),
@@ -101,7 +101,7 @@ struct AttentionLowering : OpConversionPattern<bert::AttentionOp> {
          AffineMap::get(5, 0, {cb, cj, ch, ce}, context),
          AffineMap::get(5, 0, {cb, ci, ch, ce}, context)},
         contextIterators);
-    attended.getDefiningOp()->setAttr(kHeadProductTag, rewriter.getUnitAttr());
+    attended.getDefiningOp()->setAttr(tags::kHeadProduct, rewriter.getUnitAttr());
     Value merged = buildMergeHeads(rewriter, loc, attended);
     if (merged.getType() != type)
       merged = tensor::CastOp::create(rewriter, loc, type, merged);

@@ -4,6 +4,7 @@
 
 #include "bertc/Utils/ConstantData.h"
 #include "bertc/Utils/LinalgBuilders.h"
+#include "bertc/Utils/Tags.h"
 #include "dialects/Bert/IR/Bert.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -139,7 +140,7 @@ struct LinearLowering : OpConversionPattern<bert::LinearOp> {
         buildContraction(rewriter, loc, x, weight, acc,
                          {withTail({k}), weightMap, withTail({n})}, iterators);
     if (transposed)
-      product.getDefiningOp()->setAttr(bert_to_linalg::kLinearTag, rewriter.getUnitAttr());
+      product.getDefiningOp()->setAttr(tags::kLinear, rewriter.getUnitAttr());
     rewriter.replaceOp(op, product);
     return success();
   }
