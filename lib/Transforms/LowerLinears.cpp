@@ -159,6 +159,8 @@ struct Gemm {
   std::optional<bertc::kernels::Epilogue> epilogue;
   SmallVector<Value> epilogueInputs;
   Value epilogueOut;
+  /// The epilogue's float constants (Epilogue::parameters) as scalars.
+  SmallVector<Value> epilogueParameters;
   /// A contiguous copy of a weight that is a strided view (a training
   /// step's slice of its parameter vector), freed after the call.
   Value weightCopy;
@@ -393,7 +395,8 @@ static void emitTile(OpBuilder &b, Location l, const Gemm &gemm, Value row,
   operands.overwrite = gemm.overwrite;
   if (gemm.epilogue)
     operands.afterTile = bertc::kernels::epilogueAfterTile(
-        *gemm.epilogue, gemm.out, gemm.epilogueInputs, gemm.epilogueOut);
+        *gemm.epilogue, gemm.out, gemm.epilogueInputs, gemm.epilogueOut,
+        gemm.epilogueParameters);
   bertc::kernels::emitRegisterTile(b, l, operands, row, rows, col, columns,
                                    lanes);
 }
@@ -568,7 +571,8 @@ static Value emitAmxRows(OpBuilder &b, Location l, const Gemm &gemm,
   // stalled (a fifth of the kernel's samples).
   if (gemm.epilogue) {
     bertc::kernels::TileFn epilogue = bertc::kernels::epilogueAfterTile(
-        *gemm.epilogue, gemm.out, gemm.epilogueInputs, gemm.epilogueOut);
+        *gemm.epilogue, gemm.out, gemm.epilogueInputs, gemm.epilogueOut,
+        gemm.epilogueParameters);
     scf::ForOp::create(b, l, index(b, 0), tiledRows, index(b, kTileRows),
                        ValueRange{},
                        [&](OpBuilder &eb, Location el, Value row, ValueRange) {
@@ -653,6 +657,8 @@ static func::FuncOp getOrCreateKernel(ModuleOp module, const Gemm &gemm,
     argumentTypes.push_back(input.getType());
   if (gemm.epilogue)
     argumentTypes.push_back(gemm.epilogueOut.getType());
+  for (Value parameter : gemm.epilogueParameters)
+    argumentTypes.push_back(parameter.getType());
   argumentTypes.append(2, builder.getIndexType());
   auto type = builder.getFunctionType(argumentTypes, {});
   auto kernel = func::FuncOp::create(builder, loc, name, type);
@@ -675,6 +681,8 @@ static func::FuncOp getOrCreateKernel(ModuleOp module, const Gemm &gemm,
     for (unsigned i = 0; i < count; ++i)
       arguments.epilogueInputs.push_back(body->getArgument(3 + i));
     arguments.epilogueOut = body->getArgument(3 + count);
+    for (unsigned i = 0, e = gemm.epilogueParameters.size(); i < e; ++i)
+      arguments.epilogueParameters.push_back(body->getArgument(4 + count + i));
   }
   unsigned arity = body->getNumArguments();
   emitKernelBody(builder, loc, arguments, lanes, rowsPerBlock,
@@ -821,6 +829,10 @@ static bool lowerProduct(ModuleOp module, linalg::GenericOp op, unsigned lanes,
     gemm->epilogueOut = asMatrix(builder, op.getLoc(), epilogue->out);
     llvm::append_range(callArguments, gemm->epilogueInputs);
     callArguments.push_back(gemm->epilogueOut);
+    for (TypedAttr value : epilogue->parameters)
+      gemm->epilogueParameters.push_back(
+          arith::ConstantOp::create(builder, op.getLoc(), value));
+    llvm::append_range(callArguments, gemm->epilogueParameters);
   }
   // The whole panel range; bert-parallelize-kernels may split it.
   callArguments.push_back(arith::ConstantIndexOp::create(builder, op.getLoc(), 0));

@@ -73,17 +73,54 @@ bool isDeadAfter(Operation *op, Value buffer) {
   return true;
 }
 
+/// The float constant that `value` is, if any.
+FloatAttr floatConstant(Value value) {
+  auto constant = value.getDefiningOp<arith::ConstantOp>();
+  return constant ? dyn_cast<FloatAttr>(constant.getValue()) : FloatAttr();
+}
+
+/// The body's float constants, each once, in the order the body first
+/// uses or defines them: the kernel's parameters.
+SmallVector<Value> parametersOf(Block &body) {
+  SmallVector<Value> parameters;
+  auto note = [&](Value value) {
+    if (floatConstant(value) && !llvm::is_contained(parameters, value))
+      parameters.push_back(value);
+  };
+  for (Operation &op : body.without_terminator()) {
+    for (Value operand : op.getOperands())
+      note(operand);
+    for (Value result : op.getResults())
+      note(result);
+  }
+  return parameters;
+}
+
+/// The body with its float constants as numbered parameters (their values
+/// are kernel arguments; integer constants shape the code and stay).
 std::string bodyKey(Block &body, ArrayRef<bool> perElement) {
   std::string text;
   llvm::raw_string_ostream os(text);
+  SmallVector<Value> parameters = parametersOf(body);
+  auto parameterIndex = [&](Value value) {
+    return llvm::find(parameters, value) - parameters.begin();
+  };
   for (Operation &op : body) {
+    if (op.getNumResults() == 1 && floatConstant(op.getResult(0))) {
+      os << "parameter " << parameterIndex(op.getResult(0)) << " : "
+         << op.getResult(0).getType() << "\n";
+      continue;
+    }
     op.print(os, OpPrintingFlags().useLocalScope());
-    // Constants captured from the function are part of the body too (the
-    // scales differ from layer to layer).
-    for (Value operand : op.getOperands())
-      if (auto constant = operand.getDefiningOp<arith::ConstantOp>();
-          constant && operand.getParentBlock() != &body)
+    // Constants captured from the function are part of the body too.
+    for (Value operand : op.getOperands()) {
+      if (operand.getParentBlock() == &body)
+        continue;
+      if (floatConstant(operand))
+        os << " captured parameter " << parameterIndex(operand);
+      else if (auto constant = operand.getDefiningOp<arith::ConstantOp>())
         os << " captured " << constant.getValue();
+    }
   }
   for (bool element : perElement)
     os << (element ? 'e' : 'c');
@@ -136,14 +173,18 @@ std::optional<Epilogue> bertc::kernels::matchEpilogue(linalg::GenericOp product)
   if (!isDeadAfter(consumer, sums))
     return std::nullopt;
   epilogue.out = output->get();
+  for (Value parameter : parametersOf(body))
+    epilogue.parameters.push_back(floatConstant(parameter));
   epilogue.key = bodyKey(body, epilogue.perElement);
   return epilogue;
 }
 
 TileFn bertc::kernels::epilogueAfterTile(const Epilogue &epilogue, Value sums,
-                                         ValueRange extras, Value out) {
+                                         ValueRange extras, Value out,
+                                         ValueRange parameters) {
   linalg::GenericOp consumer = epilogue.consumer;
   SmallVector<Value> extraValues(extras.begin(), extras.end());
+  SmallVector<Value> parameterValues(parameters.begin(), parameters.end());
   SmallVector<bool> perElement = epilogue.perElement;
   unsigned sumsInput = epilogue.sumsInput;
   return [=](OpBuilder &builder, Location loc, Value row, unsigned rows,
@@ -152,6 +193,15 @@ TileFn bertc::kernels::epilogueAfterTile(const Epilogue &epilogue, Value sums,
       return arith::ConstantIndexOp::create(b, loc, v);
     };
     auto vectorOf = [&](Type element) { return VectorType::get({lanes}, element); };
+    // Each parameter in every lane, once per tile (LLVM hoists them out of
+    // the kernel's loops); the body's constants map to them.
+    Block &body = consumer.getRegion().front();
+    IRMapping constants;
+    for (auto [constant, parameter] :
+         llvm::zip_equal(parametersOf(body), parameterValues))
+      constants.map(constant, vector::BroadcastOp::create(
+                                  builder, loc, vectorOf(parameter.getType()),
+                                  parameter));
     scf::ForOp::create(
         builder, loc, index(builder, 0), index(builder, rows),
         index(builder, 1), ValueRange{},
@@ -167,8 +217,7 @@ TileFn bertc::kernels::epilogueAfterTile(const Epilogue &epilogue, Value sums,
                       cast<MemRefType>(memref.getType()).getElementType());
                   return vector::LoadOp::create(b, l, type, memref, position);
                 };
-                Block &body = consumer.getRegion().front();
-                IRMapping map;
+                IRMapping map = constants;
                 unsigned extra = 0;
                 for (unsigned i = 0, e = consumer.getNumDpsInputs(); i < e; ++i) {
                   Value argument = body.getArgument(i);
@@ -184,7 +233,8 @@ TileFn bertc::kernels::epilogueAfterTile(const Epilogue &epilogue, Value sums,
                 Value outArgument = body.getArgument(consumer.getNumDpsInputs());
                 if (!outArgument.use_empty())
                   map.map(outArgument, load(out, {at, column}));
-                // A constant in every lane (from the body or captured).
+                // An integer constant in every lane (from the body or
+                // captured); float ones are parameters.
                 auto splat = [&](arith::ConstantOp constant) -> Value {
                   auto type = vectorOf(constant.getType());
                   return arith::ConstantOp::create(
@@ -194,7 +244,8 @@ TileFn bertc::kernels::epilogueAfterTile(const Epilogue &epilogue, Value sums,
                 };
                 for (Operation &op : body.without_terminator()) {
                   if (auto constant = dyn_cast<arith::ConstantOp>(op)) {
-                    map.map(constant.getResult(), splat(constant));
+                    if (!map.contains(constant.getResult()))
+                      map.map(constant.getResult(), splat(constant));
                     continue;
                   }
                   SmallVector<Value> operands;

@@ -30,6 +30,10 @@ struct Epilogue {
   /// (a vector over the last axis).
   llvm::SmallVector<bool> perElement;
   mlir::Value out;                      ///< its output buffer
+  /// The body's float constants (its own and those it captures), in the
+  /// order parametersOf lists them. Kernels take them as arguments, so
+  /// layers whose epilogues differ only in their scales share one kernel.
+  llvm::SmallVector<mlir::TypedAttr> parameters;
   std::string key;                      ///< names the body in kernel names
 };
 
@@ -40,12 +44,14 @@ struct Epilogue {
 std::optional<Epilogue> matchEpilogue(mlir::linalg::GenericOp product);
 
 /// After each tile: a loop over its vectors that reads the sums back from
-/// `sums` (still in L1), runs the consumer's body on them with `extras`,
-/// and writes `out` (values of the kernel function that correspond to the
-/// Epilogue's). A loop, not one copy per accumulator: the body (GELU's
-/// polynomial) copied 16 times made the kernels overflow the i-cache.
+/// `sums` (still in L1), runs the consumer's body on them with `extras`
+/// and the scalar `parameters`, and writes `out` (values of the kernel
+/// function that correspond to the Epilogue's). A loop, not one copy per
+/// accumulator: the body (GELU's polynomial) copied 16 times made the
+/// kernels overflow the i-cache.
 TileFn epilogueAfterTile(const Epilogue &epilogue, mlir::Value sums,
-                         mlir::ValueRange extras, mlir::Value out);
+                         mlir::ValueRange extras, mlir::Value out,
+                         mlir::ValueRange parameters);
 
 } // namespace bertc::kernels
 

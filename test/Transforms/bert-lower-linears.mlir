@@ -243,26 +243,33 @@ func.func @int8(%x: memref<?x4xi32>, %w: memref<4x64xi32>, %o: memref<?x64xi32>,
 // The elementwise op that reads an int8 product's sums right after it (its
 // dequantization, here with a residual add) becomes the kernel's epilogue:
 // after each tile, a loop reads the tile's sums back and runs the body on
-// vectors (constants splat, the residual loaded per element), writing the
-// consumer's output; the consumer is gone and the call takes its operands.
-// The kernel's name carries the body (scales differ from layer to layer).
-// CHECK-LABEL: func.func @epilogue
+// vectors (the residual loaded per element), writing the consumer's
+// output; the consumer is gone and the call takes its operands. The
+// body's float constants (the scale, which differs from layer to layer)
+// are the kernel's scalar arguments, broadcast once per tile: epilogues
+// that differ only in their scales share one kernel.
+// CHECK-LABEL: func.func @epilogue(
 // CHECK: %[[OUT:.*]] = memref.alloc
-// CHECK: call @bertc_int8vnni_4x64_e{{[0-9A-F]+}}(%arg0, %arg1, %arg2, %arg3, %[[OUT]], %{{.*}}, %{{.*}})
+// CHECK: call @[[KERNEL:bertc_int8vnni_4x64_e[0-9A-F]+]](%arg0, %arg1, %arg2, %arg3, %[[OUT]], %{{.*}}, %{{.*}}, %{{.*}}) : (memref<?x4xi32>, memref<4x64xi32>, memref<?x64xi32>, memref<?x64xf32>, memref<?x64xf32>, f32, index, index) -> ()
 // CHECK-NOT: linalg.generic
 // CHECK: return %[[OUT]]
+// CHECK-LABEL: func.func @epilogue_other_scale(
+// CHECK: arith.constant 5.000000e-01 : f32
+// CHECK: call @[[KERNEL]](
 // CHECK-LABEL: func.func private @bertc_int8vnni_4x64_e
+// CHECK-SAME: %[[SCALE:[a-z0-9]+]]: f32, %{{[a-z0-9]+}}: index, %{{[a-z0-9]+}}: index)
 // CHECK: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"
 // CHECK: vector.store %{{.*}}, %arg2
+// CHECK: %[[SPLAT:.*]] = vector.broadcast %[[SCALE]] : f32 to vector<8xf32>
 // CHECK: scf.for
 // CHECK: scf.for
 // CHECK: vector.load %arg2[{{.*}}] : memref<?x64xi32>, vector<8xi32>
 // CHECK: vector.load %arg3[{{.*}}] : memref<?x64xf32>, vector<8xf32>
 // CHECK: arith.sitofp %{{.*}} : vector<8xi32> to vector<8xf32>
-// CHECK: arith.constant dense<2.500000e-01> : vector<8xf32>
-// CHECK: arith.mulf
+// CHECK: arith.mulf %{{.*}}, %[[SPLAT]]
 // CHECK: arith.addf
 // CHECK: vector.store %{{.*}}, %arg4
+// CHECK-NOT: func.func private @bertc_int8vnni_4x64_e
 func.func @epilogue(%x: memref<?x4xi32>, %w: memref<4x64xi32>, %sums: memref<?x64xi32>,
                     %residual: memref<?x64xf32>) -> memref<?x64xf32> {
   linalg.generic {indexing_maps = [#xe, #we, #oe], iterator_types = ["parallel", "parallel", "reduction"]}
@@ -281,6 +288,29 @@ func.func @epilogue(%x: memref<?x4xi32>, %w: memref<4x64xi32>, %sums: memref<?x6
   ^bb0(%s: i32, %r: f32, %o: f32):
     %f = arith.sitofp %s : i32 to f32
     %scaled = arith.mulf %f, %quarter : f32
+    %y = arith.addf %scaled, %r : f32
+    linalg.yield %y : f32
+  }
+  return %out : memref<?x64xf32>
+}
+func.func @epilogue_other_scale(%x: memref<?x4xi32>, %w: memref<4x64xi32>, %sums: memref<?x64xi32>,
+                                %residual: memref<?x64xf32>) -> memref<?x64xf32> {
+  linalg.generic {indexing_maps = [#xe, #we, #oe], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w : memref<?x4xi32>, memref<4x64xi32>) outs(%sums : memref<?x64xi32>) attrs = {bertc.int8_linear = "vnni"} {
+  ^bb0(%a: i32, %b: i32, %c: i32):
+    %p = arith.muli %a, %b : i32
+    %s = arith.addi %c, %p : i32
+    linalg.yield %s : i32
+  }
+  %c0 = arith.constant 0 : index
+  %m = memref.dim %sums, %c0 : memref<?x64xi32>
+  %out = memref.alloc(%m) : memref<?x64xf32>
+  %half = arith.constant 0.5 : f32
+  linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%sums, %residual : memref<?x64xi32>, memref<?x64xf32>) outs(%out : memref<?x64xf32>) {
+  ^bb0(%s: i32, %r: f32, %o: f32):
+    %f = arith.sitofp %s : i32 to f32
+    %scaled = arith.mulf %f, %half : f32
     %y = arith.addf %scaled, %r : f32
     linalg.yield %y : f32
   }
