@@ -6,7 +6,9 @@
 1. fp32 and binary (BiBERT) linears at BERT-base shapes (M in {1, 128, 512}
    x (768x768, 3072x768, 768x3072)) against OpenBLAS sgemm.
 1b. int8 (Q8BERT) linears on the same shapes against the same sgemm and
-   oneDNN's s8s8s32 / u8s8s32 matmuls.
+   oneDNN's s8s8s32 / u8s8s32 matmuls; then ISA-matched: our kernels
+   compiled for an AVX512-VNNI and for an AVX2 CPU against oneDNN and
+   OpenBLAS held to the same ISA (ONEDNN_MAX_CPU_ISA, OPENBLAS_CORETYPE).
 2. BERT-base (12 layers, random weights), batch 1, seq 128, end to end:
    the compiled fp32, binary (--quant=binary) and int8 (--quant=q8,
    calibrated on random ids) models against PyTorch fp32 and PyTorch's
@@ -91,18 +93,40 @@ def binary_linear(n, k, w):
 """
 
 
-def q8_linears(build, work, blobs):
-    """Q8BERT linears on the same weights, compiled with --quant=q8: the
-    input threshold T = 0.5 (max |x| of gemm_bench's inputs) rides in the
-    module's bertc.thresholds, the int8 kernel is the host's best."""
-    module = os.path.join(work, "linears_q8.mlir")
+# The int8 kernel sets gemm_bench links beside the host's best (prefix q8):
+# set -> (function prefix, bert-compile flags, oneDNN's ISA cap, OpenBLAS
+# core, the /proc/cpuinfo flag the host needs to run it). Each is measured
+# against oneDNN and OpenBLAS held to the same ISA: the comparison that a
+# CPU without AMX (or without AVX-512) would see.
+ISA_MATCHED_SETS = {
+    "vnni": ("q8vnni", ["--target-cpu=cascadelake", "--int8-kernel=vnni"],
+             "AVX512_CORE_VNNI", "SkylakeX", "avx512_vnni"),
+    "avx2": ("q8avx2", ["--target-cpu=x86-64-v3", "--int8-kernel=avx2"],
+             "AVX2", "Haswell", "avx2"),
+}
+
+
+def host_flags():
+    with open("/proc/cpuinfo") as info:
+        for line in info:
+            if line.startswith("flags"):
+                return set(line.split(":", 1)[1].split())
+    return set()
+
+
+def q8_linears(build, work, blobs, prefix="q8", flags=()):
+    """Q8BERT linears on the same weights, compiled with --quant=q8 (and
+    `flags`): the input threshold T = 0.5 (max |x| of gemm_bench's inputs)
+    rides in the module's bertc.thresholds; without flags the int8 kernel
+    is the host's best. Functions @{prefix}_{N}_{K}."""
+    module = os.path.join(work, f"linears_{prefix}.mlir")
     shapes = ((768, 768), (3072, 768), (768, 3072))
     with open(module, "w") as out:
         entries = ", ".join(f'"q8w{n}x{k}" = 0.5 : f32' for n, k in shapes)
         # Named: its buffer cache's release function is bertc_q8_release_buffers.
-        out.write(f"module @bertc_q8 attributes {{bertc.thresholds = {{{entries}}}}} {{\n")
+        out.write(f"module @bertc_{prefix} attributes {{bertc.thresholds = {{{entries}}}}} {{\n")
         for n, k in shapes:
-            out.write(f"""func.func @q8_{n}_{k}(%x: tensor<?x{k}xf32>) -> tensor<?x{n}xf32> attributes {{llvm.emit_c_interface}} {{
+            out.write(f"""func.func @{prefix}_{n}_{k}(%x: tensor<?x{k}xf32>) -> tensor<?x{n}xf32> attributes {{llvm.emit_c_interface}} {{
   %w = arith.constant dense_resource<q8w{n}x{k}.weight> : tensor<{n}x{k}xf32>
   %b = arith.constant dense_resource<q8w{n}x{k}.bias> : tensor<{n}xf32>
   %y = bert.linear %x, %w bias %b : tensor<?x{k}xf32>, tensor<{n}x{k}xf32>, tensor<{n}xf32> -> tensor<?x{n}xf32>
@@ -114,8 +138,9 @@ def q8_linears(build, work, blobs):
             f'      q8w{n}x{k}.{part}: "0x04000000{blobs[f"{key}{n}x{k}"].tobytes().hex().upper()}"'
             for n, k in shapes for part, key in (("weight", "w"), ("bias", "b"))))
         out.write("\n    }\n  }\n#-}\n")
-    obj = os.path.join(work, "linears_q8.o")
-    sh([os.path.join(build, "bin", "bert-compile"), module, "--quant=q8", "--emit=obj", "-o", obj])
+    obj = os.path.join(work, f"linears_{prefix}.o")
+    sh([os.path.join(build, "bin", "bert-compile"), module, "--quant=q8", *flags,
+        "--emit=obj", "-o", obj])
     return obj
 
 
@@ -151,14 +176,27 @@ def gemm(build, work, thread_counts):
         out.write("\n    }\n  }\n#-}\n")
     obj = os.path.join(work, "linears.o")
     sh([os.path.join(build, "bin", "bert-compile"), module, "--emit=obj", "-o", obj])
-    q8_obj = q8_linears(build, work, blobs)
+    q8_objs = [q8_linears(build, work, blobs)]
+    q8_objs += [q8_linears(build, work, blobs, prefix, flags)
+                for prefix, flags, _, _, _ in ISA_MATCHED_SETS.values()]
     exe = os.path.join(work, "gemm_bench")
     sh(["cc", "-O2", "-o", exe, os.path.join(HERE, "gemm_bench.c"),
-        os.path.join(HERE, "onednn_matmul.c"), obj, q8_obj, "-lopenblas", "-ldnnl", "-lm"])
+        os.path.join(HERE, "onednn_matmul.c"), obj, *q8_objs, "-lopenblas", "-ldnnl", "-lm"])
+    weights = os.path.join(work, "weights.bin")
+    cpu = host_flags()
     for threads in thread_counts:
         print(f"\n-- {threads} thread{'s' if threads > 1 else ''}")
         sys.stdout.flush()
-        sh([exe, os.path.join(work, "weights.bin")], env=bench_env(threads))
+        sh([exe, weights], env=bench_env(threads))
+        for name, (_, _, isa, core, needs) in ISA_MATCHED_SETS.items():
+            if needs not in cpu:
+                print(f"\n(the {name} kernels need {needs}, which this CPU lacks: not run)")
+                continue
+            print(f"\n-- ISA-matched: bertc's {name} kernels, oneDNN with"
+                  f" ONEDNN_MAX_CPU_ISA={isa}, OpenBLAS with OPENBLAS_CORETYPE={core}")
+            sys.stdout.flush()
+            env = dict(bench_env(threads), ONEDNN_MAX_CPU_ISA=isa, OPENBLAS_CORETYPE=core)
+            sh([exe, weights, name], env=env)
 
 
 def torch_peer(model, kind, shape, runs, threads):
@@ -361,13 +399,22 @@ def main():
     parser.add_argument("--threads", type=int, default=2,
                         help="also time every side on this many threads (1: one-thread runs only)")
     parser.add_argument("--build", default=os.path.join(ROOT, "build"))
+    parser.add_argument("--only", choices=("linears", "end-to-end", "training"),
+                        action="append",
+                        help="run only this section (repeatable; default: all, which "
+                             "includes compiling BERT-base)")
     args = parser.parse_args()
+    sections = args.only or ("linears", "end-to-end", "training")
     work = tempfile.mkdtemp(prefix="bertc-bench-")
     print(f"machine: {os.cpu_count()} cores; {open('/proc/cpuinfo').read().split('model name')[1].split(chr(10))[0].strip(': ')}")
     thread_counts = [1] if args.threads == 1 else [1, args.threads]
-    gemm(args.build, work, thread_counts)
-    end_to_end(args.build, work, 2 if args.quick else 12, 3 if args.quick else 5, thread_counts)
-    training(args.build, work, 10 if args.quick else 30)
+    if "linears" in sections:
+        gemm(args.build, work, thread_counts)
+    if "end-to-end" in sections:
+        end_to_end(args.build, work, 2 if args.quick else 12, 3 if args.quick else 5,
+                   thread_counts)
+    if "training" in sections:
+        training(args.build, work, 10 if args.quick else 30)
 
 
 if __name__ == "__main__":

@@ -33,9 +33,22 @@ void _mlir_ciface_linear_768_3072(struct m2 *, struct m2 *);
 void _mlir_ciface_binary_768_768(struct m2 *, struct m2 *);
 void _mlir_ciface_binary_3072_768(struct m2 *, struct m2 *);
 void _mlir_ciface_binary_768_3072(struct m2 *, struct m2 *);
-void _mlir_ciface_q8_768_768(struct m2 *, struct m2 *);
-void _mlir_ciface_q8_3072_768(struct m2 *, struct m2 *);
-void _mlir_ciface_q8_768_3072(struct m2 *, struct m2 *);
+/* The q8 linears three times: with the host's best int8 kernel (q8_),
+ * and compiled for an AVX512-VNNI CPU (q8vnni_) and for an AVX2 one
+ * (q8avx2_), to be measured against oneDNN held to the same ISA. */
+#define Q8_SET(prefix)                                                        \
+  void _mlir_ciface_##prefix##_768_768(struct m2 *, struct m2 *);             \
+  void _mlir_ciface_##prefix##_3072_768(struct m2 *, struct m2 *);            \
+  void _mlir_ciface_##prefix##_768_3072(struct m2 *, struct m2 *);
+Q8_SET(q8)
+Q8_SET(q8vnni)
+Q8_SET(q8avx2)
+static const struct { const char *name; linear_fn fns[3]; } q8_sets[] = {
+    {"host", {_mlir_ciface_q8_768_768, _mlir_ciface_q8_3072_768, _mlir_ciface_q8_768_3072}},
+    {"vnni",
+     {_mlir_ciface_q8vnni_768_768, _mlir_ciface_q8vnni_3072_768, _mlir_ciface_q8vnni_768_3072}},
+    {"avx2",
+     {_mlir_ciface_q8avx2_768_768, _mlir_ciface_q8avx2_3072_768, _mlir_ciface_q8avx2_768_3072}}};
 /* The input threshold compiled into the q8 linears: max |x| of the inputs
  * (random_floats gives [-0.5, 0.5]). */
 #define Q8_THRESHOLD 0.5f
@@ -138,11 +151,29 @@ static float *random_floats(size_t count, unsigned *seed) {
 char *openblas_get_corename(void);
 char *openblas_get_config(void);
 
+static void print_binary_table(char rows[][160], int count, int threads,
+                               const char *threads_word) {
+  printf("\n== binary linear (BiBERT: sign(x) . (alpha sign(W - rowmean))^T + b) vs "
+         "OpenBLAS fp32 sgemm, %d %s\n", threads, threads_word);
+  printf("%-16s %12s %12s %10s %9s\n", "M x N x K", "binary ms", "OpenBLAS ms",
+         "eq. GF/s", "ratio");
+  for (int r = 0; r < count; ++r) printf("%s\n", rows[r]);
+  printf("(eq. GF/s: 2 M N K / time, as if the binary MACs were float ones)\n");
+}
+
 int main(int argc, char **argv) {
-  if (argc < 2) {
-    fprintf(stderr, "usage: gemm_bench weights.bin\n");
+  if (argc < 2 || argc > 3) {
+    fprintf(stderr, "usage: gemm_bench weights.bin [host|vnni|avx2]\n"
+                    "  (with an int8 kernel set other than host: only the int8 table)\n");
     return 1;
   }
+  int q8_set = 0;
+  while (argc == 3 && strcmp(argv[2], q8_sets[q8_set].name) != 0)
+    if (++q8_set == (int)(sizeof q8_sets / sizeof q8_sets[0])) {
+      fprintf(stderr, "gemm_bench: unknown int8 kernel set '%s'\n", argv[2]);
+      return 1;
+    }
+  int int8_only = q8_set != 0;
   FILE *weights = fopen(argv[1], "rb");
   if (!weights) {
     fprintf(stderr, "cannot open %s\n", argv[1]);
@@ -155,19 +186,17 @@ int main(int argc, char **argv) {
   printf("OpenBLAS %s, kernel %s, %d %s\n", openblas_get_config(), openblas_get_corename(),
          threads, threads_word);
   const int ms[] = {1, 128, 512};
-  const struct { int n, k; linear_fn fn, binary, q8; } shapes[] = {
-      {768, 768, _mlir_ciface_linear_768_768, _mlir_ciface_binary_768_768,
-       _mlir_ciface_q8_768_768},
-      {3072, 768, _mlir_ciface_linear_3072_768, _mlir_ciface_binary_3072_768,
-       _mlir_ciface_q8_3072_768},
-      {768, 3072, _mlir_ciface_linear_768_3072, _mlir_ciface_binary_768_3072,
-       _mlir_ciface_q8_768_3072}};
+  const struct { int n, k; linear_fn fn, binary; } shapes[] = {
+      {768, 768, _mlir_ciface_linear_768_768, _mlir_ciface_binary_768_768},
+      {3072, 768, _mlir_ciface_linear_3072_768, _mlir_ciface_binary_3072_768},
+      {768, 3072, _mlir_ciface_linear_768_3072, _mlir_ciface_binary_768_3072}};
   unsigned seed = 1;
   int failures = 0;
-  char binary_rows[9][160], q8_rows[9][200];
+  char binary_rows[9][160], q8_rows[9][280];
   int binary_count = 0, q8_count = 0;
-  printf("%-16s %12s %12s %10s %10s %8s\n", "M x N x K", "bertc ms", "OpenBLAS ms",
-         "bertc GF/s", "BLAS GF/s", "ratio");
+  if (!int8_only)
+    printf("%-16s %12s %12s %10s %10s %8s\n", "M x N x K", "bertc ms", "OpenBLAS ms",
+           "bertc GF/s", "BLAS GF/s", "ratio");
   for (size_t s = 0; s < 3; ++s) {
     size_t wn = (size_t)shapes[s].n * shapes[s].k;
     float *w = malloc(wn * sizeof(float)), *b = malloc(shapes[s].n * sizeof(float));
@@ -181,59 +210,63 @@ int main(int argc, char **argv) {
       q.x = random_floats((size_t)q.m * q.k, &seed);
       q.ours = calloc((size_t)q.m * q.n, sizeof(float));
       q.blas = calloc((size_t)q.m * q.n, sizeof(float));
-      double ours = median_time(run_ours, &q), blas = median_time(run_blas, &q);
-      double worst = 0;
-      for (size_t e = 0; e < (size_t)q.m * q.n; ++e)
-        worst = fmax(worst, fabs(q.ours[e] - q.blas[e]));
+      double blas = median_time(run_blas, &q);
       double flops = 2.0 * q.m * q.n * q.k;
       char name[32];
       snprintf(name, sizeof name, "%dx%dx%d", q.m, q.n, q.k);
-      printf("%-16s %12.3f %12.3f %10.1f %10.1f %7.2fx%s\n", name, ours * 1e3, blas * 1e3,
-             flops / ours * 1e-9, flops / blas * 1e-9, blas / ours,
-             worst > 1e-3 ? "  MISMATCH" : "");
-      failures += worst > 1e-3;
-
-      /* The binary linear on the same x and weights, against the same
-       * sgemm time. Rounding of the row means may flip a sign at a
-       * centred weight within an ulp of 0: a few differing outputs are
-       * tolerated, not more than 0.1%. */
-      struct problem bq = q;
-      bq.fn = shapes[s].binary;
-      double binary = median_time(run_ours, &bq);
       float *want = malloc((size_t)q.m * q.n * sizeof(float));
-      binary_reference(&q, want);
-      size_t differing = 0;
-      for (size_t e = 0; e < (size_t)q.m * q.n; ++e)
-        differing += fabsf(q.ours[e] - want[e]) > 1e-3f * (1 + fabsf(want[e]));
-      int wrong = differing * 1000 > (size_t)q.m * q.n;
-      failures += wrong;
-      snprintf(binary_rows[binary_count++], 160,
-               "%-16s %12.3f %12.3f %10.1f %8.2fx%s", name, binary * 1e3, blas * 1e3,
-               flops / binary * 1e-9, blas / binary, wrong ? "  MISMATCH" : "");
+      if (!int8_only) {
+        double ours = median_time(run_ours, &q);
+        double worst = 0;
+        for (size_t e = 0; e < (size_t)q.m * q.n; ++e)
+          worst = fmax(worst, fabs(q.ours[e] - q.blas[e]));
+        printf("%-16s %12.3f %12.3f %10.1f %10.1f %7.2fx%s\n", name, ours * 1e3, blas * 1e3,
+               flops / ours * 1e-9, flops / blas * 1e-9, blas / ours,
+               worst > 1e-3 ? "  MISMATCH" : "");
+        failures += worst > 1e-3;
+
+        /* The binary linear on the same x and weights, against the same
+         * sgemm time. Rounding of the row means may flip a sign at a
+         * centred weight within an ulp of 0: a few differing outputs are
+         * tolerated, not more than 0.1%. */
+        struct problem bq = q;
+        bq.fn = shapes[s].binary;
+        double binary = median_time(run_ours, &bq);
+        binary_reference(&q, want);
+        size_t differing = 0;
+        for (size_t e = 0; e < (size_t)q.m * q.n; ++e)
+          differing += fabsf(q.ours[e] - want[e]) > 1e-3f * (1 + fabsf(want[e]));
+        int wrong = differing * 1000 > (size_t)q.m * q.n;
+        failures += wrong;
+        snprintf(binary_rows[binary_count++], 160,
+                 "%-16s %12.3f %12.3f %10.1f %8.2fx%s", name, binary * 1e3, blas * 1e3,
+                 flops / binary * 1e-9, blas / binary, wrong ? "  MISMATCH" : "");
+      }
       /* The int8 linear (quantize x, int8 product, dequantize) against
        * the same sgemm time and oneDNN's bare s8s8s32 / u8s8s32 matmuls
        * on the same shape; it must equal the C version exactly (a float
        * rounding difference before a quantizer would show as a code off
        * by one, hence a 1e-3 relative budget on a few outputs). */
       struct problem q8 = q;
-      q8.fn = shapes[s].q8;
+      q8.fn = q8_sets[q8_set].fns[s];
       double int8 = median_time(run_ours, &q8);
       q8_reference(&q, want);
-      differing = 0;
+      size_t differing = 0;
       for (size_t e = 0; e < (size_t)q.m * q.n; ++e)
         differing += fabsf(q.ours[e] - want[e]) > 1e-5f * (1 + fabsf(want[e]));
-      wrong = differing * 1000 > (size_t)q.m * q.n;
+      int wrong = differing * 1000 > (size_t)q.m * q.n;
       failures += wrong;
       struct onednn_matmul *s8 = onednn_matmul_create(q.m, q.n, q.k, 0);
       struct onednn_matmul *u8 = onednn_matmul_create(q.m, q.n, q.k, 1);
       double dnnl_s8 = median_time(onednn_matmul_run, s8);
       double dnnl_u8 = median_time(onednn_matmul_run, u8);
+      snprintf(q8_rows[q8_count++], 280,
+               "%-16s %10.3f %10.3f %10.3f %10.3f %8.2fx %8.2fx %8.2fx  %s%s", name,
+               int8 * 1e3, blas * 1e3, dnnl_s8 * 1e3, dnnl_u8 * 1e3, blas / int8,
+               dnnl_s8 / int8, dnnl_u8 / int8, onednn_matmul_implementation(s8),
+               wrong ? "  MISMATCH" : "");
       onednn_matmul_destroy(s8);
       onednn_matmul_destroy(u8);
-      snprintf(q8_rows[q8_count++], 200,
-               "%-16s %10.3f %10.3f %10.3f %10.3f %8.2fx %8.2fx %8.2fx%s", name,
-               int8 * 1e3, blas * 1e3, dnnl_s8 * 1e3, dnnl_u8 * 1e3, blas / int8,
-               dnnl_s8 / int8, dnnl_u8 / int8, wrong ? "  MISMATCH" : "");
       free(want);
       free(q.x); free(q.ours); free(q.blas);
     }
@@ -241,18 +274,16 @@ int main(int argc, char **argv) {
     free(b);
   }
   fclose(weights);
-  printf("(ratio = OpenBLAS time / bertc time: above 1 means bertc is faster)\n");
-  printf("\n== binary linear (BiBERT: sign(x) . (alpha sign(W - rowmean))^T + b) vs "
-         "OpenBLAS fp32 sgemm, %d %s\n", threads, threads_word);
-  printf("%-16s %12s %12s %10s %9s\n", "M x N x K", "binary ms", "OpenBLAS ms",
-         "eq. GF/s", "ratio");
-  for (int r = 0; r < binary_count; ++r) printf("%s\n", binary_rows[r]);
-  printf("(eq. GF/s: 2 M N K / time, as if the binary MACs were float ones)\n");
-  printf("\n== int8 linear (Q8BERT: quantize x, int8 x int8 -> int32 + bias, / s_b) vs "
-         "OpenBLAS fp32 sgemm and oneDNN %s int8 matmul (s32 out), %d %s\n",
-         onednn_version(), threads, threads_word);
+  if (!int8_only) {
+    printf("(ratio = OpenBLAS time / bertc time: above 1 means bertc is faster)\n");
+    print_binary_table(binary_rows, binary_count, threads, threads_word);
+  }
+  printf("\n== int8 linear (Q8BERT: quantize x, int8 x int8 -> int32 + bias, / s_b), "
+         "%s kernels, vs OpenBLAS fp32 sgemm and oneDNN %s int8 matmul (s32 out), %d %s\n",
+         q8_sets[q8_set].name, onednn_version(), threads, threads_word);
   printf("%-16s %10s %10s %10s %10s %9s %9s %9s\n", "M x N x K", "int8 ms", "sgemm ms",
          "s8s8 ms", "u8s8 ms", "vs sgemm", "vs s8s8", "vs u8s8");
+  /* (the last column: oneDNN's s8s8 implementation, which names its ISA) */
   for (int r = 0; r < q8_count; ++r) printf("%s\n", q8_rows[r]);
   printf("(ratios: peer time / bertc time; bertc's int8 linear includes quantizing x and\n"
          " dequantizing the output, oneDNN's matmul takes int8 in and gives int32 out)\n");

@@ -18,6 +18,8 @@ struct onednn_matmul {
   dnnl_stream_t stream;
   dnnl_primitive_t primitive;
   dnnl_memory_t src, weights, dst;
+  /* The implementation oneDNN chose ("brg:avx512_core_amx", ...). */
+  char implementation[64];
 };
 
 #define CHECK(call)                                                           \
@@ -59,6 +61,9 @@ struct onednn_matmul *onednn_matmul_create(int m, int n, int k, int src_unsigned
   mm->weights = filled_memory(chosen, mm->engine);
   mm->dst = filled_memory(&dst_md, mm->engine);
   CHECK(dnnl_primitive_create(&mm->primitive, pd));
+  const char *implementation = "?";
+  CHECK(dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &implementation));
+  snprintf(mm->implementation, sizeof mm->implementation, "%s", implementation);
   CHECK(dnnl_primitive_desc_destroy(pd));
   return mm;
 }
@@ -70,6 +75,10 @@ void onednn_matmul_run(void *context) {
                             {DNNL_ARG_DST, mm->dst}};
   CHECK(dnnl_primitive_execute(mm->primitive, mm->stream, 3, args));
   CHECK(dnnl_stream_wait(mm->stream));
+}
+
+const char *onednn_matmul_implementation(const struct onednn_matmul *mm) {
+  return mm->implementation;
 }
 
 const char *onednn_version(void) {
