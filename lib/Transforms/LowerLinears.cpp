@@ -14,8 +14,10 @@
 //       acc[r][c] = fma(broadcast(x[i + r, k]), w[k, j + c V : V], acc[r][c])
 //     out[i + r, j + c V : V] = acc[r][c]
 //
-// The accumulators are scf.for iter_args, so they stay in registers; each
-// k step costs C vector loads and rows broadcasts for rows x C FMAs. Each
+// (int8 vpdpbusd products on 512-bit vectors: tile(i, R / 2 rows, j, 4
+// vectors), see rowBlockOf.) The accumulators are scf.for iter_args, so
+// they stay in registers; each k step costs C vector loads and rows
+// broadcasts for rows x C FMAs. Each
 // (K, N) shape gets one kernel function, called by every product of that
 // shape: BERT-base has three, and one function per layer would multiply
 // code size and LLVM's time (loop strength reduction is superlinear in the
@@ -119,10 +121,16 @@ Product productOf(Operation *op) {
   return Product::F32;
 }
 
-/// Vectors per column block: two beside a block of rows, four for a single
-/// row (independent FMA chains hide the FMA latency when M is 1).
+/// Vectors per column block: two beside a block of rows (but see
+/// RowBlock), four for a single row (independent FMA chains hide the FMA
+/// latency when M is 1).
 constexpr unsigned kBlockColumns = 2;
 constexpr unsigned kTailColumns = 4;
+
+/// The register tile beside a block of rows: `rows` x `columns` vectors.
+struct RowBlock {
+  unsigned rows, columns;
+};
 
 /// AMX tiles: 16 rows; a tile row of bytes is 64 bytes, 16 packed words of
 /// x (4 k each) or of w (one column's 4 k), so an accumulator tile is 16
@@ -168,6 +176,21 @@ struct Gemm {
   /// the same packed words); the last M % 16 rows stay on vpdpbusd.
   bool amx = false;
 };
+
+/// The register tile of `gemm`'s row blocks, from the pass's rows per
+/// block (of kBlockColumns vectors). An int8 vpdpbusd product on 512-bit
+/// vectors takes the whole four-vector panel beside half as many rows:
+/// the same 16 accumulators, but 4 weight loads and 4 broadcasts per 16
+/// vpdpbusd instead of 2 and 8, and each k word of the panel read as one
+/// 256-byte row (on a Zen 5 core, 512 x 3072 x 768 went from 3.55 to
+/// 3.28 ms, other shapes unchanged). f32 products measured mixed (+-7%),
+/// so they keep 2 x R.
+static RowBlock rowBlockOf(const Gemm &gemm, unsigned lanes,
+                           unsigned rowsPerBlock) {
+  if (gemm.product == Product::Vnni && lanes == 16 && rowsPerBlock % 2 == 0)
+    return {rowsPerBlock / 2, kTailColumns};
+  return {rowsPerBlock, kBlockColumns};
+}
 
 /// The elements of a constant global's [K, N] initial value reordered
 /// panel-major [N / P, K, P], as an attribute of `type`: f32 weights (a
@@ -412,25 +435,24 @@ static Value endOfBlocks(OpBuilder &b, Location l, Value firstRow, Value rows,
 }
 
 /// Rows [firstRow, rows) of the column panel at `col` on vector registers:
-/// blocks of rowsPerBlock rows (up to fullRows) over two-vector
-/// sub-panels, then the remaining rows one at a time over the whole panel.
+/// blocks of `block` rows (up to fullRows) over sub-panels of its columns,
+/// then the remaining rows one at a time over the whole panel.
 static void emitVectorRows(OpBuilder &b, Location l, const Gemm &gemm,
-                           unsigned lanes, unsigned rowsPerBlock, Value col,
+                           unsigned lanes, RowBlock block, Value col,
                            Value firstRow, Value fullRows, Value rows) {
   auto index = [&](OpBuilder &builder, int64_t value) -> Value {
     return arith::ConstantIndexOp::create(builder, l, value);
   };
-  Value block = index(b, rowsPerBlock);
   scf::ForOp::create(
-      b, l, firstRow, fullRows, block, ValueRange{},
+      b, l, firstRow, fullRows, index(b, block.rows), ValueRange{},
       [&](OpBuilder &rb, Location rl, Value row, ValueRange) {
-        for (unsigned sub = 0; sub < kTailColumns; sub += kBlockColumns) {
+        for (unsigned sub = 0; sub < kTailColumns; sub += block.columns) {
           Value subCol =
               sub == 0 ? col
                        : arith::AddIOp::create(rb, rl, col,
                                                index(rb, sub * lanes))
                              .getResult();
-          emitTile(rb, rl, gemm, row, rowsPerBlock, subCol, kBlockColumns,
+          emitTile(rb, rl, gemm, row, block.rows, subCol, block.columns,
                    lanes);
         }
         scf::YieldOp::create(rb, rl);
@@ -599,11 +621,12 @@ static void emitKernelBody(OpBuilder &builder, Location loc, const Gemm &gemm,
     return arith::ConstantIndexOp::create(b, loc, value);
   };
   Value rows = memref::DimOp::create(builder, loc, gemm.x, 0);
+  RowBlock block = rowBlockOf(gemm, lanes, rowsPerBlock);
   // Without AMX every row is on vector registers, from row 0.
   Value fullRows =
       gemm.amx ? Value()
                : endOfBlocks(builder, loc, Value(), rows,
-                             index(builder, rowsPerBlock));
+                             index(builder, block.rows));
   const unsigned panel = kTailColumns * lanes;
   Value panelWidth = index(builder, panel);
   Value firstColumn =
@@ -615,13 +638,13 @@ static void emitKernelBody(OpBuilder &builder, Location loc, const Gemm &gemm,
       builder, loc, firstColumn, endColumn, panelWidth, ValueRange{},
       [&](OpBuilder &b, Location l, Value col, ValueRange) {
         if (!gemm.amx) {
-          emitVectorRows(b, l, gemm, lanes, rowsPerBlock, col, index(b, 0),
-                         fullRows, rows);
+          emitVectorRows(b, l, gemm, lanes, block, col, index(b, 0), fullRows,
+                         rows);
         } else {
           Value firstRow = emitAmxRows(b, l, gemm, lanes, col, rows);
           emitVectorRows(
-              b, l, gemm, lanes, rowsPerBlock, col, firstRow,
-              endOfBlocks(b, l, firstRow, rows, index(b, rowsPerBlock)), rows);
+              b, l, gemm, lanes, block, col, firstRow,
+              endOfBlocks(b, l, firstRow, rows, index(b, block.rows)), rows);
         }
         scf::YieldOp::create(b, l);
       });

@@ -209,8 +209,22 @@ func.func @xnor(%x: memref<?x2xi64>, %w: memref<2x64xi64>, %o: memref<?x64xi64>,
 // CHECK: arith.extsi %{{.*}} : vector<16xi8> to vector<16xi16>
 // CHECK: llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%{{.*}}, %{{.*}}) : (vector<16xi16>, vector<16xi16>) -> vector<8xi32>
 // CHECK: arith.addi %{{.*}} : vector<8xi32>
+// On 512 bits the vnni row blocks are rows / 2 = 4 rows x the panel's 4
+// vectors (16 accumulators, 4 weight loads then one x word per k step);
+// the single-row tail too loads 4 vectors per step.
 // WIDE-LABEL: func.func private @bertc_int8vnni_4x64
+// WIDE: %[[ROWS:.*]] = memref.dim %arg0
+// WIDE-NEXT: %[[BLOCK:.*]] = arith.constant 4 : index
+// WIDE-NEXT: arith.remui %[[ROWS]], %[[BLOCK]] : index
+// WIDE: %{{.*}}:16 = scf.for
+// WIDE-NEXT: vector.load %arg1[{{.*}}] : memref<4x64xi32>, vector<16xi32>
+// WIDE-NEXT: vector.load %arg1[{{.*}}] : memref<4x64xi32>, vector<16xi32>
+// WIDE-NEXT: vector.load %arg1[{{.*}}] : memref<4x64xi32>, vector<16xi32>
+// WIDE-NEXT: vector.load %arg1[{{.*}}] : memref<4x64xi32>, vector<16xi32>
+// WIDE-NEXT: memref.load %arg0
 // WIDE: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%{{.*}}, %{{.*}}, %{{.*}}) : (vector<16xi32>, vector<64xi8>, vector<64xi8>) -> vector<16xi32>
+// WIDE-NOT: %{{.*}}:8 = scf.for
+// WIDE: %{{.*}}:4 = scf.for
 // WIDE-LABEL: func.func private @bertc_int8avx2_8x64
 // WIDE: llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%{{.*}}, %{{.*}}) : (vector<16xi16>, vector<16xi16>) -> vector<8xi32>
 func.func @int8(%x: memref<?x4xi32>, %w: memref<4x64xi32>, %o: memref<?x64xi32>,
