@@ -8,7 +8,8 @@
 1b. int8 (Q8BERT) linears on the same shapes against the same sgemm and
    oneDNN's s8s8s32 / u8s8s32 matmuls; then ISA-matched: our kernels
    compiled for an AVX512-VNNI and for an AVX2 CPU against oneDNN and
-   OpenBLAS held to the same ISA (ONEDNN_MAX_CPU_ISA, OPENBLAS_CORETYPE).
+   OpenBLAS held to the same ISA (ONEDNN_MAX_CPU_ISA, OPENBLAS_CORETYPE),
+   and, with AVX512-VNNI, the core's vpdpbusd peak (bench/vnni_peak.c).
 2. BERT-base (12 layers, random weights), batch 1, seq 128, end to end:
    the compiled fp32, binary (--quant=binary) and int8 (--quant=q8,
    calibrated on random ids) models against PyTorch fp32 and PyTorch's
@@ -184,6 +185,13 @@ def gemm(build, work, thread_counts):
         os.path.join(HERE, "onednn_matmul.c"), obj, *q8_objs, "-lopenblas", "-ldnnl", "-lm"])
     weights = os.path.join(work, "weights.bin")
     cpu = host_flags()
+    if "avx512_vnni" in cpu:
+        # The ceiling for both sides' int8 products: M N K MACs at
+        # this rate is the fastest any vpdpbusd kernel can be.
+        peak = os.path.join(work, "vnni_peak")
+        sh(["cc", "-O2", "-mavx512f", "-mavx512bw", "-mavx512vnni", "-o", peak,
+            os.path.join(HERE, "vnni_peak.c")])
+        sh([peak])
     for threads in thread_counts:
         print(f"\n-- {threads} thread{'s' if threads > 1 else ''}")
         sys.stdout.flush()
