@@ -128,6 +128,16 @@ static void q8_reference(const struct problem *q, float *out) {
   }
 }
 
+/* Whether more than 0.1% of the outputs differ from the reference by more
+ * than `tolerance`, relative (to 1 + |want|). */
+static int too_many_differ(const float *got, const float *want, size_t count,
+                           float tolerance) {
+  size_t differing = 0;
+  for (size_t e = 0; e < count; ++e)
+    differing += fabsf(got[e] - want[e]) > tolerance * (1 + fabsf(want[e]));
+  return differing * 1000 > count;
+}
+
 static void run_ours(void *p) {
   struct problem *q = p;
   struct m2 x = {q->x, q->x, 0, {q->m, q->k}, {q->k, 1}};
@@ -233,10 +243,7 @@ int main(int argc, char **argv) {
         bq.fn = shapes[s].binary;
         double binary = median_time(run_ours, &bq);
         binary_reference(&q, want);
-        size_t differing = 0;
-        for (size_t e = 0; e < (size_t)q.m * q.n; ++e)
-          differing += fabsf(q.ours[e] - want[e]) > 1e-3f * (1 + fabsf(want[e]));
-        int wrong = differing * 1000 > (size_t)q.m * q.n;
+        int wrong = too_many_differ(q.ours, want, (size_t)q.m * q.n, 1e-3f);
         failures += wrong;
         snprintf(binary_rows[binary_count++], 160,
                  "%-16s %12.3f %12.3f %10.1f %8.2fx%s", name, binary * 1e3, blas * 1e3,
@@ -251,10 +258,7 @@ int main(int argc, char **argv) {
       q8.fn = q8_sets[q8_set].fns[s];
       double int8 = median_time(run_ours, &q8);
       q8_reference(&q, want);
-      size_t differing = 0;
-      for (size_t e = 0; e < (size_t)q.m * q.n; ++e)
-        differing += fabsf(q.ours[e] - want[e]) > 1e-5f * (1 + fabsf(want[e]));
-      int wrong = differing * 1000 > (size_t)q.m * q.n;
+      int wrong = too_many_differ(q.ours, want, (size_t)q.m * q.n, 1e-5f);
       failures += wrong;
       struct onednn_matmul *s8 = onednn_matmul_create(q.m, q.n, q.k, 0);
       struct onednn_matmul *u8 = onednn_matmul_create(q.m, q.n, q.k, 1);
