@@ -15,7 +15,8 @@
 //     out[i + r, j + c V : V] = acc[r][c]
 //
 // (int8 vpdpbusd products on 512-bit vectors: tile(i, R / 2 rows, j, 4
-// vectors), see rowBlockOf.) The accumulators are scf.for iter_args, so
+// vectors); exact AVX2 int8 products: 6 rows where R is 4; see
+// rowBlockOf.) The accumulators are scf.for iter_args, so
 // they stay in registers; each k step costs C vector loads and rows
 // broadcasts for rows x C FMAs. Each
 // (K, N) shape gets one kernel function, called by every product of that
@@ -185,10 +186,18 @@ struct Gemm {
 /// 256-byte row (on a Zen 5 core, 512 x 3072 x 768 went from 3.55 to
 /// 3.28 ms, other shapes unchanged). f32 products measured mixed (+-7%),
 /// so they keep 2 x R.
+///
+/// The exact AVX2 product (vpmaddwd, then vpaddd into the accumulator)
+/// takes 6 rows where the pass's rows are AVX2's 4: 12 accumulators, the 2
+/// widened weight vectors, a broadcast and a product fill the 16 ymm
+/// registers without spills, and each weight load and sign extension
+/// serves 6 rows instead of 4.
 static RowBlock rowBlockOf(const Gemm &gemm, unsigned lanes,
                            unsigned rowsPerBlock) {
   if (gemm.product == Product::Vnni && lanes == 16 && rowsPerBlock % 2 == 0)
     return {rowsPerBlock / 2, kTailColumns};
+  if (gemm.product == Product::Avx2 && rowsPerBlock == 4)
+    return {6, kBlockColumns};
   return {rowsPerBlock, kBlockColumns};
 }
 

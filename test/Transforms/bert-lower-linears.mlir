@@ -196,7 +196,9 @@ func.func @xnor(%x: memref<?x2xi64>, %w: memref<2x64xi64>, %o: memref<?x64xi64>,
 // convert-bq-int8-to-linalg). vnni: i32 words of 4 bytes on both sides,
 // one vpdpbusd per accumulator and step (256 bits at vector-width 8, 512
 // at 16). avx2: w holds byte pairs (i16) widened to i16 lanes, times x's
-// i16 pairs by vpmaddwd, on 8 i32 lanes whatever the vector width.
+// i16 pairs by vpmaddwd, on 8 i32 lanes whatever the vector width, in
+// blocks of 6 rows x 2 vectors where rows is 4 (12 accumulators fit the
+// 16 ymm registers).
 // CHECK-LABEL: func.func @int8
 // CHECK: call @bertc_int8vnni_4x64(
 // CHECK: call @bertc_int8avx2_8x64(
@@ -205,6 +207,10 @@ func.func @xnor(%x: memref<?x2xi64>, %w: memref<2x64xi64>, %o: memref<?x64xi64>,
 // CHECK: vector.bitcast %{{.*}} : vector<8xi32> to vector<32xi8>
 // CHECK: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"(%{{.*}}, %{{.*}}, %{{.*}}) : (vector<8xi32>, vector<32xi8>, vector<32xi8>) -> vector<8xi32>
 // CHECK-LABEL: func.func private @bertc_int8avx2_8x64
+// CHECK: %[[ROWS:.*]] = memref.dim %arg0
+// CHECK-NEXT: %[[BLOCK:.*]] = arith.constant 6 : index
+// CHECK-NEXT: arith.remui %[[ROWS]], %[[BLOCK]] : index
+// CHECK: %{{.*}}:12 = scf.for
 // CHECK: vector.load %arg1[{{.*}}] : memref<8x64xi16>, vector<8xi16>
 // CHECK: arith.extsi %{{.*}} : vector<16xi8> to vector<16xi16>
 // CHECK: llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%{{.*}}, %{{.*}}) : (vector<16xi16>, vector<16xi16>) -> vector<8xi32>

@@ -125,7 +125,9 @@ def LowerLinearsPass : Pass<"bert-lower-linears", "::mlir::ModuleOp"> {
     Option<"vectorWidth", "vector-width", "unsigned", /*default=*/"8",
            "f32 lanes of one vector register (8: AVX2, 16: AVX-512)">,
     Option<"rowsPerBlock", "rows", "unsigned", /*default=*/"4",
-           "rows of the register block">,
+           "rows of the register block of 2 vectors (int8 products adapt "
+           "it: vpdpbusd on 16 lanes takes half as many rows of 4 vectors, "
+           "AVX2's vpmaddwd 6 rows where this is 4)">,
     Option<"amx", "amx", "bool", /*default=*/"false",
            "run the vnni products' blocks of 16 rows on AMX tiles">
   ];
