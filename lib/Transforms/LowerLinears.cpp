@@ -397,6 +397,14 @@ static Value avx2DotAdd(OpBuilder &b, Location l, Value broadcast, Value w,
   return arith::AddIOp::create(b, l, accumulator, products);
 }
 
+/// `gemm`'s epilogue after each tile, on the kernel's own operands.
+static bertc::kernels::TileFn epilogueAfterTile(const Gemm &gemm) {
+  return bertc::kernels::epilogueAfterTile(*gemm.epilogue, gemm.out,
+                                           gemm.epilogueInputs,
+                                           gemm.epilogueOut,
+                                           gemm.epilogueParameters);
+}
+
 /// One register tile of `gemm` (see RegisterTile.h).
 static void emitTile(OpBuilder &b, Location l, const Gemm &gemm, Value row,
                      unsigned rows, Value col, unsigned columns,
@@ -426,9 +434,7 @@ static void emitTile(OpBuilder &b, Location l, const Gemm &gemm, Value row,
   }
   operands.overwrite = gemm.overwrite;
   if (gemm.epilogue)
-    operands.afterTile = bertc::kernels::epilogueAfterTile(
-        *gemm.epilogue, gemm.out, gemm.epilogueInputs, gemm.epilogueOut,
-        gemm.epilogueParameters);
+    operands.afterTile = epilogueAfterTile(gemm);
   bertc::kernels::emitRegisterTile(b, l, operands, row, rows, col, columns,
                                    lanes);
 }
@@ -601,9 +607,7 @@ static Value emitAmxRows(OpBuilder &b, Location l, const Gemm &gemm,
   // right after a block's tilestored, vector loads of the same lines
   // stalled (a fifth of the kernel's samples).
   if (gemm.epilogue) {
-    bertc::kernels::TileFn epilogue = bertc::kernels::epilogueAfterTile(
-        *gemm.epilogue, gemm.out, gemm.epilogueInputs, gemm.epilogueOut,
-        gemm.epilogueParameters);
+    bertc::kernels::TileFn epilogue = epilogueAfterTile(gemm);
     scf::ForOp::create(b, l, index(b, 0), tiledRows, index(b, kTileRows),
                        ValueRange{},
                        [&](OpBuilder &eb, Location el, Value row, ValueRange) {

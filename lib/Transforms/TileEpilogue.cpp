@@ -98,10 +98,10 @@ SmallVector<Value> parametersOf(Block &body) {
 
 /// The body with its float constants as numbered parameters (their values
 /// are kernel arguments; integer constants shape the code and stay).
-std::string bodyKey(Block &body, ArrayRef<bool> perElement) {
+std::string bodyKey(Block &body, ArrayRef<Value> parameters,
+                    ArrayRef<bool> perElement) {
   std::string text;
   llvm::raw_string_ostream os(text);
-  SmallVector<Value> parameters = parametersOf(body);
   auto parameterIndex = [&](Value value) {
     return llvm::find(parameters, value) - parameters.begin();
   };
@@ -173,9 +173,10 @@ std::optional<Epilogue> bertc::kernels::matchEpilogue(linalg::GenericOp product)
   if (!isDeadAfter(consumer, sums))
     return std::nullopt;
   epilogue.out = output->get();
-  for (Value parameter : parametersOf(body))
+  SmallVector<Value> parameters = parametersOf(body);
+  for (Value parameter : parameters)
     epilogue.parameters.push_back(floatConstant(parameter));
-  epilogue.key = bodyKey(body, epilogue.perElement);
+  epilogue.key = bodyKey(body, parameters, epilogue.perElement);
   return epilogue;
 }
 
@@ -185,6 +186,7 @@ TileFn bertc::kernels::epilogueAfterTile(const Epilogue &epilogue, Value sums,
   linalg::GenericOp consumer = epilogue.consumer;
   SmallVector<Value> extraValues(extras.begin(), extras.end());
   SmallVector<Value> parameterValues(parameters.begin(), parameters.end());
+  SmallVector<Value> constants = parametersOf(consumer.getRegion().front());
   SmallVector<bool> perElement = epilogue.perElement;
   unsigned sumsInput = epilogue.sumsInput;
   return [=](OpBuilder &builder, Location loc, Value row, unsigned rows,
@@ -196,12 +198,11 @@ TileFn bertc::kernels::epilogueAfterTile(const Epilogue &epilogue, Value sums,
     // Each parameter in every lane, once per tile (LLVM hoists them out of
     // the kernel's loops); the body's constants map to them.
     Block &body = consumer.getRegion().front();
-    IRMapping constants;
-    for (auto [constant, parameter] :
-         llvm::zip_equal(parametersOf(body), parameterValues))
-      constants.map(constant, vector::BroadcastOp::create(
-                                  builder, loc, vectorOf(parameter.getType()),
-                                  parameter));
+    IRMapping broadcasts;
+    for (auto [constant, parameter] : llvm::zip_equal(constants, parameterValues))
+      broadcasts.map(constant, vector::BroadcastOp::create(
+                                   builder, loc, vectorOf(parameter.getType()),
+                                   parameter));
     scf::ForOp::create(
         builder, loc, index(builder, 0), index(builder, rows),
         index(builder, 1), ValueRange{},
@@ -217,7 +218,7 @@ TileFn bertc::kernels::epilogueAfterTile(const Epilogue &epilogue, Value sums,
                       cast<MemRefType>(memref.getType()).getElementType());
                   return vector::LoadOp::create(b, l, type, memref, position);
                 };
-                IRMapping map = constants;
+                IRMapping map = broadcasts;
                 unsigned extra = 0;
                 for (unsigned i = 0, e = consumer.getNumDpsInputs(); i < e; ++i) {
                   Value argument = body.getArgument(i);
