@@ -37,11 +37,10 @@ constexpr llvm::StringLiteral kParallelFor = "__bertc_parallel_for";
 /// The addresses of @__bertc_task's fields (%task is its address), where
 /// the runtime text says @TASK_FIELDS@: the writer and the readers of the
 /// task share one layout.
-constexpr llvm::StringLiteral kTaskFields = R"mlir(%fnAt = llvm.getelementptr %task[0, 0] : (!llvm.ptr) -> !llvm.ptr, !llvm.struct<(ptr, ptr, i64, i64, i64)>
-  %ctxAt = llvm.getelementptr %task[0, 1] : (!llvm.ptr) -> !llvm.ptr, !llvm.struct<(ptr, ptr, i64, i64, i64)>
-  %firstAt = llvm.getelementptr %task[0, 2] : (!llvm.ptr) -> !llvm.ptr, !llvm.struct<(ptr, ptr, i64, i64, i64)>
-  %endAt = llvm.getelementptr %task[0, 3] : (!llvm.ptr) -> !llvm.ptr, !llvm.struct<(ptr, ptr, i64, i64, i64)>
-  %activeAt = llvm.getelementptr %task[0, 4] : (!llvm.ptr) -> !llvm.ptr, !llvm.struct<(ptr, ptr, i64, i64, i64)>)mlir";
+constexpr llvm::StringLiteral kTaskFields = R"mlir(%fnAt = llvm.getelementptr %task[0, 0] : (!llvm.ptr) -> !llvm.ptr, !llvm.struct<(ptr, ptr, i64, i64)>
+  %ctxAt = llvm.getelementptr %task[0, 1] : (!llvm.ptr) -> !llvm.ptr, !llvm.struct<(ptr, ptr, i64, i64)>
+  %firstAt = llvm.getelementptr %task[0, 2] : (!llvm.ptr) -> !llvm.ptr, !llvm.struct<(ptr, ptr, i64, i64)>
+  %endAt = llvm.getelementptr %task[0, 3] : (!llvm.ptr) -> !llvm.ptr, !llvm.struct<(ptr, ptr, i64, i64)>)mlir";
 
 /// Replaces every `marker` in `text` by `value`.
 void replaceAll(std::string &text, llvm::StringRef marker,
@@ -53,13 +52,22 @@ void replaceAll(std::string &text, llvm::StringRef marker,
 
 // The pool. Workers are created by the first parallel call (under the
 // region lock), as BERTC_NUM_THREADS - 1 detached threads (unset, invalid
-// or < 1: one thread, no workers; at most 64). A call publishes its task
-// (function, context, range, active threads) and bumps a generation
-// counter; each worker runs its share [b + t n / T, b + (t + 1) n / T) and
-// decrements `pending`; the caller runs share 0 and spins until `pending`
-// is 0. Idle workers busy-wait @SPINS@ steps (the gap between two GEMMs of
-// a layer is shorter than a futex wake-up) and then sleep on a condition
-// variable. One region runs at a time: a call that finds the
+// or < 1: one thread, no workers; at most 64). A call splits its range
+// into one chunk per thread, [b + i n / C, b + (i + 1) n / C), publishes
+// the task (function, context, range) and one 64-bit claims word,
+// generation << 32 | chunks << 16 | next chunk, and wakes the workers.
+// Every thread, the caller first, then claims chunks by compare-and-swap
+// on that word until none is left; the caller then waits until `done`
+// counts all chunks. Nobody waits for a thread that has not started: a
+// worker that is asleep, descheduled or sharing the caller's core (the
+// scheduler places a new thread next to its creator and moves it only
+// after ~0.1 s) finds nothing left to claim, and the caller has run its
+// chunks (a fixed split made every call wait for the slowest wake-up: 75
+// us for a 28 us GEMM until the worker moved). A claim cannot succeed once
+// the next task is published (the word has changed), so a late worker never
+// runs a stale chunk. Idle workers busy-wait @SPINS@ steps (the gap between
+// two GEMMs of a layer is shorter than a futex wake-up) and then sleep on a
+// condition variable. One region runs at a time: a call that finds the
 // pool busy (a second application thread) runs its range itself, so calls
 // from several threads stay safe. The mutex and condition variable are
 // zero-initialized 64-byte blocks: PTHREAD_MUTEX_INITIALIZER and
@@ -81,14 +89,17 @@ llvm.mlir.global internal constant @__bertc_threads_variable("BERTC_NUM_THREADS\
 // Threads of the pool, the caller's included; 0 until the first parallel call.
 llvm.mlir.global internal @__bertc_threads(0 : i32) {alignment = 4 : i64} : i32
 llvm.mlir.global internal @__bertc_region_lock(0 : i32) {alignment = 4 : i64} : i32
-llvm.mlir.global internal @__bertc_generation(0 : i32) {alignment = 4 : i64} : i32
-llvm.mlir.global internal @__bertc_pending(0 : i32) {alignment = 4 : i64} : i32
+// generation << 32 | chunks << 16 | next unclaimed chunk, of the current
+// task; and its chunks run to the end. On lines of their own: every claim
+// writes the first, every finished chunk the second.
+llvm.mlir.global internal @__bertc_claims(0 : i64) {alignment = 64 : i64} : i64
+llvm.mlir.global internal @__bertc_done(0 : i64) {alignment = 64 : i64} : i64
 // Not reset by the fork handler: a child inherits the registration.
 llvm.mlir.global internal @__bertc_fork_handler_registered(0 : i32) {alignment = 4 : i64} : i32
-// The current task: function, context, first, end, active threads.
-llvm.mlir.global internal @__bertc_task() {alignment = 8 : i64} : !llvm.struct<(ptr, ptr, i64, i64, i64)> {
-  %zero = llvm.mlir.zero : !llvm.struct<(ptr, ptr, i64, i64, i64)>
-  llvm.return %zero : !llvm.struct<(ptr, ptr, i64, i64, i64)>
+// The current task: function, context, first, end.
+llvm.mlir.global internal @__bertc_task() {alignment = 8 : i64} : !llvm.struct<(ptr, ptr, i64, i64)> {
+  %zero = llvm.mlir.zero : !llvm.struct<(ptr, ptr, i64, i64)>
+  llvm.return %zero : !llvm.struct<(ptr, ptr, i64, i64)>
 }
 llvm.mlir.global internal @__bertc_pool_mutex() {alignment = 16 : i64} : !llvm.array<64 x i8> {
   %zero = llvm.mlir.zero : !llvm.array<64 x i8>
@@ -116,76 +127,95 @@ llvm.func internal @__bertc_pause(%count: i64) {
   llvm.return
 }
 
-// Thread t's share of the current task.
-llvm.func internal @__bertc_run_share(%t: i64) {
+// Runs chunks of the task of `generation` until none is left to claim.
+llvm.func internal @__bertc_run_claims(%generation: i64) {
+  %claims = llvm.mlir.addressof @__bertc_claims : !llvm.ptr
+  %done = llvm.mlir.addressof @__bertc_done : !llvm.ptr
   %task = llvm.mlir.addressof @__bertc_task : !llvm.ptr
+  %c1 = llvm.mlir.constant(1 : i64) : i64
+  %c16 = llvm.mlir.constant(16 : i64) : i64
+  %c32 = llvm.mlir.constant(32 : i64) : i64
+  %mask = llvm.mlir.constant(65535 : i64) : i64
+  llvm.br ^claim
+^claim:
+  %word = llvm.load %claims atomic acquire {alignment = 8 : i64} : !llvm.ptr -> i64
+  %wordGeneration = llvm.lshr %word, %c32 : i64
+  %current = llvm.icmp "eq" %wordGeneration, %generation : i64
+  %shifted = llvm.lshr %word, %c16 : i64
+  %chunks = llvm.and %shifted, %mask : i64
+  %next = llvm.and %word, %mask : i64
+  %left = llvm.icmp "ult" %next, %chunks : i64
+  %open = llvm.and %current, %left : i1
+  llvm.cond_br %open, ^try, ^finish
+^try:
+  // Fails if another thread claimed first or the next task was published.
+  %claimed = llvm.add %word, %c1 : i64
+  %pair = llvm.cmpxchg %claims, %word, %claimed acq_rel acquire : !llvm.ptr, i64
+  %won = llvm.extractvalue %pair[1] : !llvm.struct<(i64, i1)>
+  llvm.cond_br %won, ^run, ^claim
+^run:
+  // The task's fields stay as they are until this chunk is counted done.
   @TASK_FIELDS@
   %fn = llvm.load %fnAt : !llvm.ptr -> !llvm.ptr
   %ctx = llvm.load %ctxAt : !llvm.ptr -> !llvm.ptr
   %first = llvm.load %firstAt : !llvm.ptr -> i64
   %end = llvm.load %endAt : !llvm.ptr -> i64
-  %active = llvm.load %activeAt : !llvm.ptr -> i64
-  %c1 = llvm.mlir.constant(1 : i64) : i64
-  %working = llvm.icmp "slt" %t, %active : i64
-  llvm.cond_br %working, ^run, ^done
-^run:
   %n = llvm.sub %end, %first : i64
-  %t1 = llvm.add %t, %c1 : i64
-  %lowScaled = llvm.mul %t, %n : i64
-  %highScaled = llvm.mul %t1, %n : i64
-  %lowOffset = llvm.sdiv %lowScaled, %active : i64
-  %highOffset = llvm.sdiv %highScaled, %active : i64
+  %after = llvm.add %next, %c1 : i64
+  %lowScaled = llvm.mul %next, %n : i64
+  %highScaled = llvm.mul %after, %n : i64
+  %lowOffset = llvm.udiv %lowScaled, %chunks : i64
+  %highOffset = llvm.udiv %highScaled, %chunks : i64
   %low = llvm.add %first, %lowOffset : i64
   %high = llvm.add %first, %highOffset : i64
   llvm.call %fn(%ctx, %low, %high) : !llvm.ptr, (!llvm.ptr, i64, i64) -> ()
-  llvm.br ^done
-^done:
+  %counted = llvm.atomicrmw add %done, %c1 release : !llvm.ptr, i64
+  llvm.br ^claim
+^finish:
   llvm.return
 }
 
 llvm.func internal @__bertc_worker(%arg: !llvm.ptr) -> !llvm.ptr {
-  %id = llvm.ptrtoint %arg : !llvm.ptr to i64
-  %generation = llvm.mlir.addressof @__bertc_generation : !llvm.ptr
-  %pending = llvm.mlir.addressof @__bertc_pending : !llvm.ptr
+  %claims = llvm.mlir.addressof @__bertc_claims : !llvm.ptr
   %mutex = llvm.mlir.addressof @__bertc_pool_mutex : !llvm.ptr
   %wake = llvm.mlir.addressof @__bertc_pool_wake : !llvm.ptr
-  %zero = llvm.mlir.constant(0 : i32) : i32
-  %one = llvm.mlir.constant(1 : i32) : i32
   %c0 = llvm.mlir.constant(0 : i64) : i64
   %c1 = llvm.mlir.constant(1 : i64) : i64
+  %c32 = llvm.mlir.constant(32 : i64) : i64
   %spinLimit = llvm.mlir.constant(@SPINS@ : i64) : i64
   // Workers are created before the first task's generation, 1.
-  llvm.br ^wait(%zero, %c0 : i32, i64)
-^wait(%seen: i32, %spins: i64):
-  %now = llvm.load %generation atomic acquire {alignment = 4 : i64} : !llvm.ptr -> i32
-  %changed = llvm.icmp "ne" %now, %seen : i32
-  llvm.cond_br %changed, ^work(%now : i32), ^idle
+  llvm.br ^wait(%c0, %c0 : i64, i64)
+^wait(%seen: i64, %spins: i64):
+  %word = llvm.load %claims atomic acquire {alignment = 8 : i64} : !llvm.ptr -> i64
+  %now = llvm.lshr %word, %c32 : i64
+  %changed = llvm.icmp "ne" %now, %seen : i64
+  llvm.cond_br %changed, ^work(%now : i64), ^idle
 ^idle:
   %spinning = llvm.icmp "ult" %spins, %spinLimit : i64
   llvm.cond_br %spinning, ^spin, ^sleep
 ^spin:
   llvm.call @__bertc_pause(%spins) : (i64) -> ()
   %spins1 = llvm.add %spins, %c1 : i64
-  llvm.br ^wait(%seen, %spins1 : i32, i64)
+  llvm.br ^wait(%seen, %spins1 : i64, i64)
 ^sleep:
   %locked = llvm.call @pthread_mutex_lock(%mutex) : (!llvm.ptr) -> i32
   llvm.br ^recheck
 ^recheck:
-  // Under the mutex: the caller bumps the generation holding it, so the
+  // Under the mutex: the caller publishes a task holding it, so the
   // broadcast cannot fall between this check and the wait.
-  %later = llvm.load %generation atomic acquire {alignment = 4 : i64} : !llvm.ptr -> i32
-  %same = llvm.icmp "eq" %later, %seen : i32
+  %later = llvm.load %claims atomic acquire {alignment = 8 : i64} : !llvm.ptr -> i64
+  %laterGeneration = llvm.lshr %later, %c32 : i64
+  %same = llvm.icmp "eq" %laterGeneration, %seen : i64
   llvm.cond_br %same, ^block, ^awake
 ^block:
   %waited = llvm.call @pthread_cond_wait(%wake, %mutex) : (!llvm.ptr, !llvm.ptr) -> i32
   llvm.br ^recheck
 ^awake:
   %unlocked = llvm.call @pthread_mutex_unlock(%mutex) : (!llvm.ptr) -> i32
-  llvm.br ^wait(%seen, %c0 : i32, i64)
-^work(%current: i32):
-  llvm.call @__bertc_run_share(%id) : (i64) -> ()
-  %left = llvm.atomicrmw sub %pending, %one release : !llvm.ptr, i32
-  llvm.br ^wait(%current, %c0 : i32, i64)
+  llvm.br ^wait(%seen, %c0 : i64, i64)
+^work(%current: i64):
+  llvm.call @__bertc_run_claims(%current) : (i64) -> ()
+  llvm.br ^wait(%current, %c0 : i64, i64)
 }
 
 // In the child of a fork: the workers did not come along, so the pool starts
@@ -195,17 +225,18 @@ llvm.func internal @__bertc_worker(%arg: !llvm.ptr) -> !llvm.ptr {
 llvm.func internal @__bertc_pool_after_fork() {
   %threads = llvm.mlir.addressof @__bertc_threads : !llvm.ptr
   %lock = llvm.mlir.addressof @__bertc_region_lock : !llvm.ptr
-  %generation = llvm.mlir.addressof @__bertc_generation : !llvm.ptr
-  %pending = llvm.mlir.addressof @__bertc_pending : !llvm.ptr
+  %claims = llvm.mlir.addressof @__bertc_claims : !llvm.ptr
+  %done = llvm.mlir.addressof @__bertc_done : !llvm.ptr
   %mutex = llvm.mlir.addressof @__bertc_pool_mutex : !llvm.ptr
   %wake = llvm.mlir.addressof @__bertc_pool_wake : !llvm.ptr
   %zero = llvm.mlir.constant(0 : i32) : i32
+  %c0 = llvm.mlir.constant(0 : i64) : i64
   %zeroByte = llvm.mlir.constant(0 : i8) : i8
   %size = llvm.mlir.constant(64 : i64) : i64
   "llvm.intr.memset"(%mutex, %zeroByte, %size) <{isVolatile = false}> : (!llvm.ptr, i8, i64) -> ()
   "llvm.intr.memset"(%wake, %zeroByte, %size) <{isVolatile = false}> : (!llvm.ptr, i8, i64) -> ()
-  llvm.store %zero, %pending atomic monotonic {alignment = 4 : i64} : i32, !llvm.ptr
-  llvm.store %zero, %generation atomic monotonic {alignment = 4 : i64} : i32, !llvm.ptr
+  llvm.store %c0, %done atomic monotonic {alignment = 8 : i64} : i64, !llvm.ptr
+  llvm.store %c0, %claims atomic monotonic {alignment = 8 : i64} : i64, !llvm.ptr
   llvm.store %zero, %threads atomic monotonic {alignment = 4 : i64} : i32, !llvm.ptr
   llvm.store %zero, %lock atomic release {alignment = 4 : i64} : i32, !llvm.ptr
   llvm.return
@@ -268,14 +299,15 @@ llvm.func internal @__bertc_start_workers() -> i32 {
 llvm.func internal @__bertc_parallel_for(%fn: !llvm.ptr, %ctx: !llvm.ptr, %first: i64, %end: i64) {
   %threads = llvm.mlir.addressof @__bertc_threads : !llvm.ptr
   %lock = llvm.mlir.addressof @__bertc_region_lock : !llvm.ptr
-  %generation = llvm.mlir.addressof @__bertc_generation : !llvm.ptr
-  %pending = llvm.mlir.addressof @__bertc_pending : !llvm.ptr
+  %claims = llvm.mlir.addressof @__bertc_claims : !llvm.ptr
+  %done = llvm.mlir.addressof @__bertc_done : !llvm.ptr
   %mutex = llvm.mlir.addressof @__bertc_pool_mutex : !llvm.ptr
   %wake = llvm.mlir.addressof @__bertc_pool_wake : !llvm.ptr
   %task = llvm.mlir.addressof @__bertc_task : !llvm.ptr
   %zero = llvm.mlir.constant(0 : i32) : i32
   %one = llvm.mlir.constant(1 : i32) : i32
   %c0 = llvm.mlir.constant(0 : i64) : i64
+  %c1 = llvm.mlir.constant(1 : i64) : i64
   %c2 = llvm.mlir.constant(2 : i64) : i64
   %known = llvm.load %threads atomic monotonic {alignment = 4 : i64} : !llvm.ptr -> i32
   %single = llvm.icmp "eq" %known, %one : i32
@@ -303,28 +335,38 @@ llvm.func internal @__bertc_parallel_for(%fn: !llvm.ptr, %ctx: !llvm.ptr, %first
 ^dispatch:
   %count64 = llvm.sext %count : i32 to i64
   %fewer = llvm.icmp "slt" %n, %count64 : i64
-  %active = llvm.select %fewer, %n, %count64 : i1, i64
+  %chunks = llvm.select %fewer, %n, %count64 : i1, i64
   @TASK_FIELDS@
   llvm.store %fn, %fnAt : !llvm.ptr, !llvm.ptr
   llvm.store %ctx, %ctxAt : !llvm.ptr, !llvm.ptr
   llvm.store %first, %firstAt : i64, !llvm.ptr
   llvm.store %end, %endAt : i64, !llvm.ptr
-  llvm.store %active, %activeAt : i64, !llvm.ptr
-  %workers = llvm.sub %count, %one : i32
-  llvm.store %workers, %pending atomic monotonic {alignment = 4 : i64} : i32, !llvm.ptr
+  llvm.store %c0, %done atomic monotonic {alignment = 8 : i64} : i64, !llvm.ptr
   %locked1 = llvm.call @pthread_mutex_lock(%mutex) : (!llvm.ptr) -> i32
-  %old = llvm.atomicrmw add %generation, %one release : !llvm.ptr, i32
+  // Only the region's holder writes the generation: workers add to the
+  // low bits only, and no claim is left open.
+  %old = llvm.load %claims atomic monotonic {alignment = 8 : i64} : !llvm.ptr -> i64
+  %c16 = llvm.mlir.constant(16 : i64) : i64
+  %c32 = llvm.mlir.constant(32 : i64) : i64
+  %oldGeneration = llvm.lshr %old, %c32 : i64
+  %nextGeneration = llvm.add %oldGeneration, %c1 : i64
+  %generationMask = llvm.mlir.constant(4294967295 : i64) : i64
+  %generation = llvm.and %nextGeneration, %generationMask : i64
+  %generationField = llvm.shl %generation, %c32 : i64
+  %chunksField = llvm.shl %chunks, %c16 : i64
+  %word = llvm.or %generationField, %chunksField : i64
+  llvm.store %word, %claims atomic release {alignment = 8 : i64} : i64, !llvm.ptr
   %woken = llvm.call @pthread_cond_broadcast(%wake) : (!llvm.ptr) -> i32
   %unlocked1 = llvm.call @pthread_mutex_unlock(%mutex) : (!llvm.ptr) -> i32
-  llvm.call @__bertc_run_share(%c0) : (i64) -> ()
+  llvm.call @__bertc_run_claims(%generation) : (i64) -> ()
   llvm.br ^join(%c0 : i64)
 ^join(%waited: i64):
-  %left = llvm.load %pending atomic acquire {alignment = 4 : i64} : !llvm.ptr -> i32
-  %done = llvm.icmp "eq" %left, %zero : i32
-  llvm.cond_br %done, ^finish, ^pause
+  // Chunks that other threads claimed and are still running.
+  %finished = llvm.load %done atomic acquire {alignment = 8 : i64} : !llvm.ptr -> i64
+  %all = llvm.icmp "eq" %finished, %chunks : i64
+  llvm.cond_br %all, ^finish, ^pause
 ^pause:
   llvm.call @__bertc_pause(%waited) : (i64) -> ()
-  %c1 = llvm.mlir.constant(1 : i64) : i64
   %waited1 = llvm.add %waited, %c1 : i64
   llvm.br ^join(%waited1 : i64)
 ^finish:

@@ -29,8 +29,9 @@
 
 // The pool: pthreads and libc only, internal definitions, the thread count
 // from BERTC_NUM_THREADS, workers that spin, then sleep on the condition
-// variable; the caller bumps the generation under the mutex and waits for
-// `pending` to reach 0.
+// variable; the caller publishes each task with a new generation under the
+// mutex, every thread claims chunks by compare-and-swap on the claims word,
+// and the caller waits for the claimed chunks to be counted done.
 // CHECK-DAG: llvm.func @pthread_create(!llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr) -> i32
 // CHECK-DAG: llvm.func @pthread_cond_wait(!llvm.ptr, !llvm.ptr) -> i32
 // CHECK-DAG: llvm.func @getenv(!llvm.ptr) -> !llvm.ptr
@@ -42,8 +43,9 @@
 // CHECK-DAG: llvm.call @pthread_atfork(%{{.*}}, %{{.*}}, %{{.*}})
 // CHECK-DAG: llvm.func internal @__bertc_pool_after_fork()
 // CHECK-DAG: llvm.mlir.constant(200000 : i64) : i64
-// CHECK-DAG: llvm.atomicrmw add %{{.*}}, %{{.*}} release
-// CHECK-DAG: llvm.atomicrmw sub %{{.*}}, %{{.*}} release
+// CHECK-DAG: llvm.func internal @__bertc_run_claims(%{{.*}}: i64)
+// CHECK-DAG: llvm.cmpxchg %{{.*}}, %{{.*}}, %{{.*}} acq_rel acquire : !llvm.ptr, i64
+// CHECK-DAG: llvm.atomicrmw add %{{.*}}, %{{.*}} release : !llvm.ptr, i64
 // SPINS-LABEL: llvm.func @entry
 // SPINS: llvm.mlir.constant(7 : i64) : i64
 module {

@@ -402,8 +402,10 @@ def ParallelizeKernelsPass
     kernel with them. The pass defines the pool itself (internal linkage,
     pthreads and libc only): `BERTC_NUM_THREADS` (read once, at the first
     parallel call; unset or invalid: 1, at most 64) threads, the caller's
-    included, take disjoint, nearly equal sub-ranges. With one thread, or a
-    range of one item, the kernel is called directly. One parallel region
+    included, claim disjoint, nearly equal chunks of the range, one per
+    thread, by compare-and-swap on one word: a worker that is asleep or not
+    yet scheduled leaves its chunk to the caller instead of making it wait.
+    With one thread, or a range of one item, the kernel is called directly. One parallel region
     runs at a time; a call that finds the pool busy (from another
     application thread) runs its range itself, so the model stays safe to
     call from several threads. Results do not depend on the thread count:
