@@ -176,6 +176,9 @@ struct Gemm {
   /// A vnni product whose blocks of 16 rows run on AMX tiles (tdpbusd on
   /// the same packed words); the last M % 16 rows stay on vpdpbusd.
   bool amx = false;
+  /// In a kernel whose epilogue consumes the sums: the tiles' own buffer
+  /// of sums (ProductOperands::tileSums); null otherwise.
+  Value tileSums;
 };
 
 /// The register tile of `gemm`'s row blocks, from the pass's rows per
@@ -399,10 +402,10 @@ static Value avx2DotAdd(OpBuilder &b, Location l, Value broadcast, Value w,
 
 /// `gemm`'s epilogue after each tile, on the kernel's own operands.
 static bertc::kernels::TileFn epilogueAfterTile(const Gemm &gemm) {
-  return bertc::kernels::epilogueAfterTile(*gemm.epilogue, gemm.out,
-                                           gemm.epilogueInputs,
-                                           gemm.epilogueOut,
-                                           gemm.epilogueParameters);
+  bool local = static_cast<bool>(gemm.tileSums);
+  return bertc::kernels::epilogueAfterTile(
+      *gemm.epilogue, local ? gemm.tileSums : gemm.out, gemm.epilogueInputs,
+      gemm.epilogueOut, gemm.epilogueParameters, local);
 }
 
 /// One register tile of `gemm` (see RegisterTile.h).
@@ -435,6 +438,7 @@ static void emitTile(OpBuilder &b, Location l, const Gemm &gemm, Value row,
   operands.overwrite = gemm.overwrite;
   if (gemm.epilogue)
     operands.afterTile = epilogueAfterTile(gemm);
+  operands.tileSums = gemm.tileSums;
   bertc::kernels::emitRegisterTile(b, l, operands, row, rows, col, columns,
                                    lanes);
 }
@@ -627,14 +631,28 @@ static Value emitAmxRows(OpBuilder &b, Location l, const Gemm &gemm,
 /// The kernel computes the panels [firstPanel, endPanel) only, so that
 /// bert-parallelize-kernels can hand disjoint panel ranges to threads: every
 /// output element is computed by the same instructions whatever the split.
-static void emitKernelBody(OpBuilder &builder, Location loc, const Gemm &gemm,
-                           unsigned lanes, unsigned rowsPerBlock,
-                           Value firstPanel, Value endPanel) {
+///
+/// When an epilogue consumes the sums of a product that overwrites them,
+/// the tiles go through a buffer of one tile on the stack instead of the
+/// [M, N] buffer of sums: that buffer (1.5 MB of i32 for a BERT-base FFN1
+/// at M = 128) was written and read back once, through L2 and beyond.
+static void emitKernelBody(OpBuilder &builder, Location loc,
+                           const Gemm &product, unsigned lanes,
+                           unsigned rowsPerBlock, Value firstPanel,
+                           Value endPanel) {
   auto index = [&](OpBuilder &b, int64_t value) -> Value {
     return arith::ConstantIndexOp::create(b, loc, value);
   };
+  Gemm gemm = product;
   Value rows = memref::DimOp::create(builder, loc, gemm.x, 0);
   RowBlock block = rowBlockOf(gemm, lanes, rowsPerBlock);
+  if (gemm.epilogue && gemm.overwrite && !gemm.amx) {
+    Type sumType = cast<MemRefType>(gemm.out.getType()).getElementType();
+    auto tileType = MemRefType::get(
+        {static_cast<int64_t>(block.rows), kTailColumns * lanes}, sumType);
+    gemm.tileSums = memref::AllocaOp::create(builder, loc, tileType,
+                                             builder.getI64IntegerAttr(64));
+  }
   // Without AMX every row is on vector registers, from row 0.
   Value fullRows =
       gemm.amx ? Value()

@@ -112,9 +112,19 @@ void bertc::kernels::emitRegisterTile(OpBuilder &b, Location l,
         scf::YieldOp::create(kb, kl, next);
       });
   for (unsigned r = 0; r < rows; ++r)
-    for (unsigned c = 0; c < columns; ++c)
-      access.store(b, l, reduction.getResult(r * columns + c), operands.out,
-                   {rowIndex[r], colIndex[c]}, isLast(c));
+    for (unsigned c = 0; c < columns; ++c) {
+      Value sums = reduction.getResult(r * columns + c);
+      if (operands.tileSums) {
+        // Whole vectors: the buffer has room for every lane.
+        vector::StoreOp::create(
+            b, l, sums, operands.tileSums,
+            ValueRange{arith::ConstantIndexOp::create(b, l, r),
+                       arith::ConstantIndexOp::create(b, l, c * lanes)});
+        continue;
+      }
+      access.store(b, l, sums, operands.out, {rowIndex[r], colIndex[c]},
+                   isLast(c));
+    }
   if (operands.afterTile)
     operands.afterTile(b, l, row, rows, col, columns, lanes);
 }

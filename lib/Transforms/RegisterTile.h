@@ -31,8 +31,9 @@ mlir::Value fusedMultiplyAdd(mlir::OpBuilder &builder, mlir::Location loc,
                              mlir::Value accumulator);
 
 /// Runs on a finished tile right after its accumulators are stored into
-/// out: `rows` rows from `row`, `columns` vectors of `lanes` from `col`
-/// (an epilogue reads them back while they are in L1).
+/// out (or ProductOperands::tileSums): `rows` rows from `row`, `columns`
+/// vectors of `lanes` from `col` (an epilogue reads them back while they
+/// are in L1).
 using TileFn = std::function<void(mlir::OpBuilder &, mlir::Location,
                                   mlir::Value row, unsigned rows,
                                   mlir::Value col, unsigned columns,
@@ -57,6 +58,12 @@ struct ProductOperands {
   /// When set, runs after each tile's store (the int8 products'
   /// dequantization epilogue).
   TileFn afterTile;
+  /// When set (with overwrite and afterTile): a [rows, columns * lanes]
+  /// buffer of the kernel's own that receives each tile's accumulators
+  /// at tile-local positions instead of out, for afterTile to read. The
+  /// tile stays in L1, and out, a whole [M, N] buffer of sums that only
+  /// the epilogue reads, is neither written nor read.
+  mlir::Value tileSums;
 };
 
 /// Emits the tile of `rows` rows from `row` and `columns` vectors of `lanes`

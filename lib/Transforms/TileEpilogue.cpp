@@ -182,7 +182,8 @@ std::optional<Epilogue> bertc::kernels::matchEpilogue(linalg::GenericOp product)
 
 TileFn bertc::kernels::epilogueAfterTile(const Epilogue &epilogue, Value sums,
                                          ValueRange extras, Value out,
-                                         ValueRange parameters) {
+                                         ValueRange parameters,
+                                         bool tileLocalSums) {
   linalg::GenericOp consumer = epilogue.consumer;
   SmallVector<Value> extraValues(extras.begin(), extras.end());
   SmallVector<Value> parameterValues(parameters.begin(), parameters.end());
@@ -223,7 +224,8 @@ TileFn bertc::kernels::epilogueAfterTile(const Epilogue &epilogue, Value sums,
                 for (unsigned i = 0, e = consumer.getNumDpsInputs(); i < e; ++i) {
                   Value argument = body.getArgument(i);
                   if (i == sumsInput) {
-                    map.map(argument, load(sums, {at, column}));
+                    map.map(argument, tileLocalSums ? load(sums, {r, c})
+                                                    : load(sums, {at, column}));
                     continue;
                   }
                   Value memref = extraValues[extra];

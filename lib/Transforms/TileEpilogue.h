@@ -48,10 +48,13 @@ std::optional<Epilogue> matchEpilogue(mlir::linalg::GenericOp product);
 /// and the scalar `parameters`, and writes `out` (values of the kernel
 /// function that correspond to the Epilogue's). A loop, not one copy per
 /// accumulator: the body (GELU's polynomial) copied 16 times made the
-/// kernels overflow the i-cache.
+/// kernels overflow the i-cache. `tileLocalSums`: `sums` is the tile's own
+/// buffer (ProductOperands::tileSums), read at positions within the tile
+/// rather than the product's.
 TileFn epilogueAfterTile(const Epilogue &epilogue, mlir::Value sums,
                          mlir::ValueRange extras, mlir::Value out,
-                         mlir::ValueRange parameters);
+                         mlir::ValueRange parameters,
+                         bool tileLocalSums = false);
 
 } // namespace bertc::kernels
 

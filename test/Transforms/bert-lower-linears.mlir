@@ -339,6 +339,52 @@ func.func @epilogue_other_scale(%x: memref<?x4xi32>, %w: memref<4x64xi32>, %sums
 
 // -----
 
+// When the product overwrites its sums (only a zero fill before it) and an
+// epilogue consumes them, the tiles go through a one-tile buffer on the
+// kernel's stack: the [M, N] buffer of sums is neither written nor read.
+// CHECK-LABEL: func.func private @bertc_int8vnni_4x64_overwrite_e
+// CHECK-SAME: (%{{.*}}: memref<?x4xi32>, %{{.*}}: memref<4x64xi32>, %[[SUMS:[a-z0-9]+]]: memref<?x64xi32>, %{{.*}}: memref<?x64xf32>, %[[OUT:[a-z0-9]+]]: memref<?x64xf32>,
+// CHECK: %[[TILE:.*]] = memref.alloca() {alignment = 64 : i64} : memref<4x32xi32>
+// CHECK-NOT: vector.store %{{.*}}, %[[SUMS]]
+// CHECK-NOT: vector.load %[[SUMS]]
+// CHECK: vector.store %{{.*}}, %[[TILE]][%{{.*}}, %{{.*}}] : memref<4x32xi32>, vector<8xi32>
+// CHECK: vector.load %[[TILE]][%{{.*}}, %{{.*}}] : memref<4x32xi32>, vector<8xi32>
+// CHECK: vector.store %{{.*}}, %[[OUT]]
+// CHECK-NOT: vector.store %{{.*}}, %[[SUMS]]
+// CHECK-NOT: vector.load %[[SUMS]]
+// CHECK: return
+#xe = affine_map<(d0, d1, d2) -> (d0, d2)>
+#we = affine_map<(d0, d1, d2) -> (d2, d1)>
+#oe = affine_map<(d0, d1, d2) -> (d0, d1)>
+#id = affine_map<(d0, d1) -> (d0, d1)>
+func.func @epilogue_overwrite(%x: memref<?x4xi32>, %w: memref<4x64xi32>, %sums: memref<?x64xi32>,
+                              %residual: memref<?x64xf32>) -> memref<?x64xf32> {
+  %zero = arith.constant 0 : i32
+  linalg.fill ins(%zero : i32) outs(%sums : memref<?x64xi32>)
+  linalg.generic {indexing_maps = [#xe, #we, #oe], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w : memref<?x4xi32>, memref<4x64xi32>) outs(%sums : memref<?x64xi32>) attrs = {bertc.int8_linear = "vnni"} {
+  ^bb0(%a: i32, %b: i32, %c: i32):
+    %p = arith.muli %a, %b : i32
+    %s = arith.addi %c, %p : i32
+    linalg.yield %s : i32
+  }
+  %c0 = arith.constant 0 : index
+  %m = memref.dim %sums, %c0 : memref<?x64xi32>
+  %out = memref.alloc(%m) : memref<?x64xf32>
+  %quarter = arith.constant 0.25 : f32
+  linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%sums, %residual : memref<?x64xi32>, memref<?x64xf32>) outs(%out : memref<?x64xf32>) {
+  ^bb0(%s: i32, %r: f32, %o: f32):
+    %f = arith.sitofp %s : i32 to f32
+    %scaled = arith.mulf %f, %quarter : f32
+    %y = arith.addf %scaled, %r : f32
+    linalg.yield %y : f32
+  }
+  return %out : memref<?x64xf32>
+}
+
+// -----
+
 #xn = affine_map<(d0, d1, d2) -> (d0, d2)>
 #wn = affine_map<(d0, d1, d2) -> (d2, d1)>
 #on = affine_map<(d0, d1, d2) -> (d0, d1)>
