@@ -111,19 +111,17 @@ void bertc::kernels::emitRegisterTile(OpBuilder &b, Location l,
         }
         scf::YieldOp::create(kb, kl, next);
       });
+  // Into the tile's own buffer at tile-local positions (whole vectors:
+  // it has room for every lane), or into out.
+  Value sums = operands.tileSums ? operands.tileSums : operands.out;
   for (unsigned r = 0; r < rows; ++r)
     for (unsigned c = 0; c < columns; ++c) {
-      Value sums = reduction.getResult(r * columns + c);
-      if (operands.tileSums) {
-        // Whole vectors: the buffer has room for every lane.
-        vector::StoreOp::create(
-            b, l, sums, operands.tileSums,
-            ValueRange{arith::ConstantIndexOp::create(b, l, r),
-                       arith::ConstantIndexOp::create(b, l, c * lanes)});
-        continue;
-      }
-      access.store(b, l, sums, operands.out, {rowIndex[r], colIndex[c]},
-                   isLast(c));
+      SmallVector<Value, 2> at = {rowIndex[r], colIndex[c]};
+      if (operands.tileSums)
+        at = {arith::ConstantIndexOp::create(b, l, r),
+              arith::ConstantIndexOp::create(b, l, c * lanes)};
+      access.store(b, l, reduction.getResult(r * columns + c), sums, at,
+                   !operands.tileSums && isLast(c));
     }
   if (operands.afterTile)
     operands.afterTile(b, l, row, rows, col, columns, lanes);
